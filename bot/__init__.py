@@ -1,0 +1,1 @@
+"""Rapport's domain logic: plain Python that knows nothing of Rasa."""

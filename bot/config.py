@@ -1,0 +1,60 @@
+"""Settings, read from the environment (and a local `.env`, if present).
+
+Every setting is documented in `.env.example`. Nothing here talks to Rasa.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load_dotenv() -> None:
+    try:
+        from dotenv import load_dotenv
+    except ImportError:  # pragma: no cover - python-dotenv is pinned in requirements
+        return
+    load_dotenv(PROJECT_ROOT / ".env", override=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    data_dir: Path
+    # Secret for the keyed hash (HMAC) that turns channel + sender id into a pseudonymous client id.
+    id_secret: str
+    # Fernet keys, newest first; older keys are kept only to read data written before a rotation.
+    encryption_keys: tuple[str, ...] = ()
+    locale: str = "US"
+    practice_name: str = "your practice"
+    oncall_number: str = ""
+    alert_webhook: str = ""
+    share_default: str = "share"  # "share" with the therapist, or "private"
+    retention_days: int = 180
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from `env` (default: the process environment plus `.env`)."""
+    if env is None:
+        _load_dotenv()
+        env = os.environ
+    data_dir = Path(env.get("RAPPORT_DATA_DIR") or PROJECT_ROOT / "var")
+    database_url = env.get("RAPPORT_DATABASE_URL") or f"sqlite:///{data_dir / 'rapport.db'}"
+    keys = tuple(k.strip() for k in (env.get("RAPPORT_ENCRYPTION_KEYS") or "").split(",") if k.strip())
+    return Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        id_secret=env.get("RAPPORT_ID_SECRET") or "",
+        encryption_keys=keys,
+        locale=(env.get("RAPPORT_LOCALE") or "US").upper(),
+        practice_name=env.get("RAPPORT_PRACTICE_NAME") or "your practice",
+        oncall_number=env.get("RAPPORT_ONCALL_NUMBER") or "",
+        alert_webhook=env.get("RAPPORT_ALERT_WEBHOOK") or "",
+        share_default=(env.get("RAPPORT_SHARE_DEFAULT") or "share").lower(),
+        retention_days=int(env.get("RAPPORT_RETENTION_DAYS") or 180),
+        extra={k: v for k, v in env.items() if k.startswith("RAPPORT_")},
+    )
