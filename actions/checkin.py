@@ -1,0 +1,340 @@
+"""The check-in: start or resume, validate each answer, digressions, pause, submit.
+
+The logic (scoring, reply choice, storage) lives in `bot/`; these actions only move values
+between the Rasa tracker and those functions.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import (
+    button_level,
+    channel_of,
+    client_of,
+    latest_intent,
+    settings,
+    with_store,
+)
+from bot.dimensions import DIMENSIONS, LEVELS, MIXED, NEGATIVE, band
+from bot.replies import choose, choose_reply, summary_lines
+from bot.scoring import is_unsure, score_answer
+
+FORM = "checkin_form"
+MORE = "_more"
+STORE_ERROR_NOTICE = "store_error"  # marker in used_replies: the client was told once already
+STALE_AFTER = timedelta(days=7)  # an unfinished check-in older than this is abandoned
+
+
+def more_slot(dimension: str) -> str:
+    return f"{dimension}{MORE}"
+
+
+def dimension_of(slot: str) -> str:
+    return slot[: -len(MORE)] if slot.endswith(MORE) else slot
+
+
+def invites_more(score: Optional[int]) -> bool:
+    """Low and mixed answers get an optional invitation to say more."""
+    return score is not None and band(score) in (NEGATIVE, MIXED)
+
+
+def fresh_answer_slots() -> List[EventType]:
+    """Slot events that clear every answer of the check-in."""
+    events: List[EventType] = []
+    for dimension in DIMENSIONS:
+        events += [SlotSet(dimension, None), SlotSet(more_slot(dimension), None)]
+    return events + [SlotSet("scores", {}), SlotSet("used_replies", [])]
+
+
+def is_new_input(value: Any, tracker: Tracker) -> bool:
+    """True when `value` is what the client just typed (not a value restored or set by an action)."""
+    return value is not None and value == tracker.latest_message.get("text")
+
+
+def start_new_checkin(tracker: Tracker) -> Optional[int]:
+    """Creates a check-in in the store; None when the store is unreachable."""
+    shared = settings().share_default != "private"
+    _, checkin_id = with_store(
+        "start_checkin",
+        lambda s: s.start_checkin(client_of(tracker), channel_of(tracker), shared),
+    )
+    return checkin_id
+
+
+def ensure_checkin(tracker: Tracker) -> Optional[int]:
+    """The id of this conversation's check-in, creating it if an earlier write failed."""
+    checkin_id = tracker.get_slot("checkin_id")
+    return int(checkin_id) if checkin_id is not None else start_new_checkin(tracker)
+
+
+def save(tracker: Tracker, dispatcher: CollectingDispatcher, used: List[str], what: str, fn) -> Dict[Text, Any]:
+    """Write to the store for this check-in; tell the client once if it failed. Returns slot updates."""
+    checkin_id = ensure_checkin(tracker)
+    ok = checkin_id is not None and with_store(what, lambda s: fn(s, checkin_id))[0]
+    updates: Dict[Text, Any] = {"checkin_id": checkin_id}
+    if not ok and STORE_ERROR_NOTICE not in used:
+        dispatcher.utter_message(response="utter_store_error")
+        updates["used_replies"] = used + [STORE_ERROR_NOTICE]
+    return updates
+
+
+class ValidateCheckinForm(FormValidationAction):
+    """Scores each answer, replies with empathy, records it, and adds optional follow-ups."""
+
+    def name(self) -> Text:
+        return "validate_checkin_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        scores = tracker.get_slot("scores") or {}
+        slots: List[Text] = []
+        for dimension in DIMENSIONS:
+            slots.append(dimension)
+            if invites_more(scores.get(dimension)):
+                slots.append(more_slot(dimension))
+        return slots
+
+    def _validate_answer(
+        self, dimension: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
+        scores = dict(tracker.get_slot("scores") or {})
+        if dimension in scores or not is_new_input(value, tracker):
+            return {dimension: value}  # restored on resume, or set by skip / go back
+        used = list(tracker.get_slot("used_replies") or [])
+        level = button_level(tracker)
+        words = LEVELS[level] if level else str(value).strip()
+        score = level or score_answer(words)
+        if score is None:
+            reply = choose("unsure" if is_unsure(words) else "unclear", used)
+            dispatcher.utter_message(text=reply.text)
+            return {dimension: None, "used_replies": used + [reply.id]}
+
+        reply = choose_reply(dimension, score, used, words=None if level else words)
+        dispatcher.utter_message(text=reply.text)
+        used.append(reply.id)
+        scores[dimension] = score
+        updates = save(
+            tracker, dispatcher, used, "record_answer",
+            lambda s, checkin_id: s.record_answer(checkin_id, dimension, score, words),
+        )
+        return {"used_replies": used, **updates, dimension: words, "scores": scores,
+                more_slot(dimension): None}
+
+    def _validate_more(
+        self, dimension: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
+        slot = more_slot(dimension)
+        if not is_new_input(value, tracker):
+            return {slot: value}
+        words = str(value).strip()
+        intent = latest_intent(tracker)
+        if intent == "deny" or not words:
+            return {slot: ""}  # "let's move on"
+        if intent == "affirm" and len(words.split()) <= 3:
+            return {slot: None}  # "yes" - they want to say more: invite again
+        used = list(tracker.get_slot("used_replies") or [])
+        reply = choose("followup_thanks", used)
+        dispatcher.utter_message(text=reply.text)
+        used.append(reply.id)
+        updates = save(
+            tracker, dispatcher, used, "record_followup",
+            lambda s, checkin_id: s.record_followup(checkin_id, dimension, words),
+        )
+        return {"used_replies": used, **updates, slot: words}
+
+    def validate_team(self, value, dispatcher, tracker, domain):
+        return self._validate_answer("team", value, dispatcher, tracker)
+
+    def validate_heard(self, value, dispatcher, tracker, domain):
+        return self._validate_answer("heard", value, dispatcher, tracker)
+
+    def validate_warmth(self, value, dispatcher, tracker, domain):
+        return self._validate_answer("warmth", value, dispatcher, tracker)
+
+    def validate_worth(self, value, dispatcher, tracker, domain):
+        return self._validate_answer("worth", value, dispatcher, tracker)
+
+    def validate_understood(self, value, dispatcher, tracker, domain):
+        return self._validate_answer("understood", value, dispatcher, tracker)
+
+    def validate_team_more(self, value, dispatcher, tracker, domain):
+        return self._validate_more("team", value, dispatcher, tracker)
+
+    def validate_heard_more(self, value, dispatcher, tracker, domain):
+        return self._validate_more("heard", value, dispatcher, tracker)
+
+    def validate_warmth_more(self, value, dispatcher, tracker, domain):
+        return self._validate_more("warmth", value, dispatcher, tracker)
+
+    def validate_worth_more(self, value, dispatcher, tracker, domain):
+        return self._validate_more("worth", value, dispatcher, tracker)
+
+    def validate_understood_more(self, value, dispatcher, tracker, domain):
+        return self._validate_more("understood", value, dispatcher, tracker)
+
+
+def open_checkin(tracker: Tracker) -> tuple[bool, Any]:
+    """(store reachable, this client's unfinished check-in or None). Stale ones are abandoned."""
+    client = client_of(tracker)
+    ok, found = with_store("open_checkin", lambda s: s.open_checkin(client))
+    if found is not None and datetime.now(timezone.utc) - found.updated_at > STALE_AFTER:
+        with_store("set_status", lambda s: s.set_status(found.id, "abandoned"))
+        found = None
+    return ok, found
+
+
+class ActionGreet(Action):
+    """Hello: offers to resume an unfinished check-in, or introduces Rapport."""
+
+    def name(self) -> Text:
+        return "action_greet"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        _, found = open_checkin(tracker)
+        if found is not None and found.answers:
+            answered = len(found.answers)
+            dispatcher.utter_message(
+                response="utter_welcome_back", answered=answered, remaining=len(DIMENSIONS) - answered
+            )
+            return [SlotSet("offer", "resume")]
+        dispatcher.utter_message(response="utter_intro")
+        return [SlotSet("offer", "start")]
+
+
+class ActionStartCheckin(Action):
+    """Starts a new check-in, or resumes the unfinished one from where the client left off."""
+
+    def name(self) -> Text:
+        return "action_start_checkin"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        events: List[EventType] = [SlotSet("offer", None), SlotSet("requested_slot", None)]
+        ok, found = open_checkin(tracker)
+        if not ok and tracker.get_slot("scores"):
+            return events  # the store is unreachable: resume from what the tracker holds
+        if found is not None:
+            with_store("set_status", lambda s: s.set_status(found.id, "in_progress"))
+            events += fresh_answer_slots()
+            scores: Dict[str, Optional[int]] = {}
+            for dimension, answer in found.answers.items():
+                scores[dimension] = answer.score
+                events.append(SlotSet(dimension, answer.text or ""))
+                if answer.followup is not None:
+                    events.append(SlotSet(more_slot(dimension), answer.followup))
+            events += [SlotSet("scores", scores), SlotSet("checkin_id", found.id)]
+            if found.answers:
+                dispatcher.utter_message(response="utter_resuming")
+            return events
+        return events + fresh_answer_slots() + [SlotSet("checkin_id", start_new_checkin(tracker))]
+
+
+class ActionSkipQuestion(Action):
+    """Skips the question being asked (a skipped follow-up just moves on)."""
+
+    def name(self) -> Text:
+        return "action_skip_question"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        requested = tracker.get_slot("requested_slot")
+        if tracker.active_loop_name != FORM or not requested:
+            dispatcher.utter_message(response="utter_nothing_to_skip")
+            return []
+        if requested.endswith(MORE):
+            return [SlotSet(requested, "")]
+        dimension = dimension_of(requested)
+        used = list(tracker.get_slot("used_replies") or [])
+        reply = choose("skipped", used)
+        dispatcher.utter_message(text=reply.text)
+        used.append(reply.id)
+        scores = dict(tracker.get_slot("scores") or {})
+        scores[dimension] = None
+        updates = save(
+            tracker, dispatcher, used, "record_answer",
+            lambda s, checkin_id: s.record_answer(checkin_id, dimension, None, "", skipped=True),
+        )
+        updates = {"used_replies": used, **updates, dimension: "", "scores": scores}
+        return [SlotSet(key, value) for key, value in updates.items()]
+
+
+class ActionGoBack(Action):
+    """Goes back to the previous answer so the client can change it."""
+
+    def name(self) -> Text:
+        return "action_go_back"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        requested = tracker.get_slot("requested_slot")
+        if tracker.active_loop_name != FORM or not requested:
+            dispatcher.utter_message(response="utter_nothing_to_skip")
+            return []
+        dimension = dimension_of(requested)
+        if requested.endswith(MORE):
+            target = dimension  # the answer they just gave
+        else:
+            index = DIMENSIONS.index(dimension)
+            if index == 0:
+                dispatcher.utter_message(response="utter_back_at_first")
+                return []
+            target = DIMENSIONS[index - 1]
+        scores = dict(tracker.get_slot("scores") or {})
+        scores.pop(target, None)
+        dispatcher.utter_message(response="utter_going_back")
+        return [SlotSet(target, None), SlotSet(more_slot(target), None), SlotSet("scores", scores)]
+
+
+class ActionPauseCheckin(Action):
+    """Stops for now; the answers so far are kept and a later hello offers to resume."""
+
+    def name(self) -> Text:
+        return "action_pause_checkin"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        checkin_id = tracker.get_slot("checkin_id")
+        if checkin_id is not None:
+            with_store("set_status", lambda s: s.set_status(int(checkin_id), "paused"))
+        dispatcher.utter_message(response="utter_paused")
+        return [ActiveLoop(None), SlotSet("requested_slot", None)]
+
+
+class ActionSubmitCheckin(Action):
+    """The end: the summary in the client's own words, stored, then thanks."""
+
+    def name(self) -> Text:
+        return "action_submit_checkin"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        scores: Dict[str, Optional[int]] = tracker.get_slot("scores") or {}
+        used = list(tracker.get_slot("used_replies") or [])
+        answers = {
+            dimension: (scores.get(dimension), tracker.get_slot(dimension) or "", scores.get(dimension) is None)
+            for dimension in DIMENSIONS
+        }
+        lines = summary_lines(answers)
+        intro = choose("summary_intro", used)
+        thanks = choose("thanks_end", used + [intro.id])
+        summary_text = "\n".join(lines)
+
+        def write_all(s, checkin_id: int) -> None:
+            # Idempotent: re-writes every answer, so a write that failed mid-check-in is repaired.
+            for dimension, (score, words, skipped) in answers.items():
+                s.record_answer(checkin_id, dimension, score, "" if skipped else words, skipped=skipped)
+                followup = tracker.get_slot(more_slot(dimension))
+                if followup:
+                    s.record_followup(checkin_id, dimension, followup)
+            s.complete_checkin(checkin_id, summary_text)
+
+        save(tracker, dispatcher, used, "complete_checkin", write_all)
+        dispatcher.utter_message(text=f"{intro.text}\n{summary_text}")
+        dispatcher.utter_message(text=thanks.text)
+        return fresh_answer_slots() + [SlotSet("checkin_id", None), SlotSet("requested_slot", None)]

@@ -1,0 +1,66 @@
+"""What every action needs: settings, the store, and who the client is."""
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Callable, TypeVar
+
+from rasa_sdk import Tracker
+
+from bot.config import Settings, load_settings
+from bot.identity import client_id
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return load_settings()
+
+
+@lru_cache(maxsize=1)
+def store() -> Store:
+    """The store, migrated on first use. Raises if the database is unreachable."""
+    s = Store.from_settings(settings())
+    s.migrate()
+    return s
+
+
+def channel_of(tracker: Tracker) -> str:
+    return tracker.get_latest_input_channel() or "unknown"
+
+
+def client_of(tracker: Tracker) -> str:
+    """The pseudonymous client id: a keyed hash of channel + sender id."""
+    return client_id(channel_of(tracker), tracker.sender_id, settings().id_secret)
+
+
+def button_level(tracker: Tracker) -> int | None:
+    """The 1-5 level when the client tapped a quick-reply button, else None."""
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == "level":
+            try:
+                level = int(str(entity.get("value")).strip())
+            except ValueError:
+                return None
+            return level if 1 <= level <= 5 else None
+    return None
+
+
+def latest_intent(tracker: Tracker) -> str:
+    return (tracker.latest_message.get("intent") or {}).get("name") or ""
+
+
+def with_store(what: str, fn: Callable[[Store], T]) -> tuple[bool, T | None]:
+    """Run `fn(store)`; on any database failure log it (never the client's words) and go on.
+
+    Returns (ok, result). The conversation keeps every answer in the Rasa tracker, and the
+    check-in is written again in full when it is submitted, so a failed write loses nothing.
+    """
+    try:
+        return True, fn(store())
+    except Exception as exc:  # noqa: BLE001 - a store failure must not break the conversation
+        logger.error("store call %s failed: %s", what, type(exc).__name__)
+        return False, None

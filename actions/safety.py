@@ -1,0 +1,80 @@
+"""Crisis handling: resources at once, the check-in paused, the event flagged (never the words)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import client_of, settings, with_store
+from bot.notify import notify_in_background
+from bot.resources import crisis_message, safe_ack_message, safety_check_question
+
+
+def pause_and_flag(tracker: Tracker, kind: str) -> List[EventType]:
+    """Pauses any check-in in progress, records a flagged event, alerts the practice if configured."""
+    client = client_of(tracker)
+    checkin_id: Optional[int] = tracker.get_slot("checkin_id")
+    if checkin_id is not None:
+        with_store("set_status", lambda s: s.set_status(int(checkin_id), "paused"))
+    _, event_id = with_store("record_event", lambda s: s.record_event(client, kind, checkin_id))
+    webhook = settings().alert_webhook
+    if webhook:
+        notify_in_background(
+            webhook,
+            {
+                "client_id": client,
+                "checkin_id": checkin_id,
+                "kind": kind,
+                "time": datetime.now(timezone.utc).isoformat(),
+            },
+        )
+    return [ActiveLoop(None), SlotSet("requested_slot", None)]
+
+
+class ActionCrisisResponse(Action):
+    """Crisis language: a calm message with crisis resources, before anything else."""
+
+    def name(self) -> Text:
+        return "action_crisis_response"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        config = settings()
+        dispatcher.utter_message(
+            text=crisis_message(config.locale, config.practice_name, config.oncall_number)
+        )
+        return pause_and_flag(tracker, "crisis") + [SlotSet("offer", None)]
+
+
+class ActionSafetyCheck(Action):
+    """Unclear words: pause and ask gently whether they are thinking of hurting themselves."""
+
+    def name(self) -> Text:
+        return "action_safety_check"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        dispatcher.utter_message(
+            text=safety_check_question(),
+            buttons=[
+                {"title": "Yes", "payload": "/affirm"},
+                {"title": "No, I'm safe", "payload": "/deny"},
+            ],
+        )
+        return pause_and_flag(tracker, "crisis_unclear") + [SlotSet("offer", "safety_check")]
+
+
+class ActionSafeAck(Action):
+    """They said they are safe: thank them, and offer to carry on with a paused check-in."""
+
+    def name(self) -> Text:
+        return "action_safe_ack"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        dispatcher.utter_message(text=safe_ack_message())
+        if tracker.get_slot("checkin_id") is not None:
+            dispatcher.utter_message(response="utter_offer_resume")
+            return [SlotSet("offer", "resume")]
+        return [SlotSet("offer", None)]

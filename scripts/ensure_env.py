@@ -1,0 +1,49 @@
+"""Creates `.env` from `.env.example` on first run, generating the secrets it needs.
+
+Never overwrites a value that is already set. Prints which secrets it generated.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GENERATED = {
+    "RAPPORT_ID_SECRET": lambda: secrets.token_hex(32),
+    "RAPPORT_ENCRYPTION_KEYS": lambda: base64.urlsafe_b64encode(os.urandom(32)).decode(),
+    "RASA_AUTH_TOKEN": lambda: secrets.token_urlsafe(24),
+}
+
+
+def ensure_env(path: Path = ROOT / ".env", example: Path = ROOT / ".env.example") -> list[str]:
+    """Fills empty generated settings in `path`; returns the names it generated."""
+    lines = (path if path.exists() else example).read_text().splitlines()
+    generated = []
+    out = []
+    seen = set()
+    for line in lines:
+        name, sep, value = line.partition("=")
+        name = name.strip()
+        if sep and name in GENERATED and not value.strip():
+            line = f"{name}={GENERATED[name]()}"
+            generated.append(name)
+        seen.add(name)
+        out.append(line)
+    for name, make in GENERATED.items():
+        if name not in seen:
+            out.append(f"{name}={make()}")
+            generated.append(name)
+    if generated or not path.exists():
+        path.write_text("\n".join(out) + "\n")
+        path.chmod(0o600)
+    return generated
+
+
+if __name__ == "__main__":
+    made = ensure_env()
+    if made:
+        print(f"Generated {', '.join(made)} into .env (keep that file secret; back up the encryption key).",
+              file=sys.stderr)

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Creates the Python 3.10 venv and installs the pinned dependencies (skipped when up to date),
+# then makes sure a local .env with generated secrets exists.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+find_python() {
+  for candidate in python3.10 "$(command -v pyenv >/dev/null 2>&1 && echo "$(pyenv prefix 3.10.13 2>/dev/null || pyenv prefix 3.10 2>/dev/null)/bin/python3.10")"; do
+    if [ -n "$candidate" ] && command -v "$candidate" >/dev/null 2>&1 \
+       && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then
+      command -v "$candidate"; return 0
+    fi
+  done
+  for prefix in "$HOME"/.pyenv/versions/3.10*; do
+    [ -x "$prefix/bin/python3.10" ] && { echo "$prefix/bin/python3.10"; return 0; }
+  done
+  return 1
+}
+
+if [ ! -x .venv/bin/python ]; then
+  if ! PY=$(find_python); then
+    echo "Rapport needs Python 3.10 (Rasa 3.6 does not support 3.11+)." >&2
+    echo "None was found on PATH or through pyenv. Install one, e.g.: pyenv install 3.10.13" >&2
+    exit 1
+  fi
+  echo "Creating .venv with $PY"
+  "$PY" -m venv .venv
+fi
+
+stamp=.venv/.installed
+if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
+  echo "Installing pinned dependencies into .venv (a cold install takes about 3-4 minutes, 2.7 GB)"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check pip==24.0
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+  touch "$stamp"
+fi
+
+.venv/bin/python scripts/ensure_env.py

@@ -1,0 +1,137 @@
+"""A client's whole check-in over the REST channel of the real Rasa server, read back from the store."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from tests.e2e.conftest import ROOT, RasaServer
+
+LEVEL_TITLES = ["Not at all", "A little", "Somewhat", "Mostly", "Completely"]
+
+
+def texts(messages: list[dict]) -> list[str]:
+    return [m.get("text", "") for m in messages]
+
+
+def last_buttons(messages: list[dict]) -> list[str]:
+    for message in reversed(messages):
+        if message.get("buttons"):
+            return [b["title"] for b in message["buttons"]]
+    return []
+
+
+def export(env: dict[str, str]) -> list[dict]:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.review", "export", "--format", "json"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def checkins_of(env: dict[str, str], seen_before: set[int]) -> list[dict]:
+    return [c for c in export(env) if c["checkin_id"] not in seen_before]
+
+
+def test_full_checkin_with_digressions_is_stored_and_exported(rasa_server: RasaServer, e2e_env):
+    before = {c["checkin_id"] for c in export(e2e_env)}
+    sender = f"client-{uuid.uuid4()}"
+    said: list[dict] = []
+
+    def say(text: str) -> list[dict]:
+        reply = rasa_server.send(sender, text)
+        assert reply, f"no reply to {text!r}"
+        said.extend(reply)
+        return reply
+
+    intro = " ".join(texts(say("hi")))
+    assert "not a therapist" in intro and "emergenc" in intro
+    assert "Let's start" in last_buttons(said)
+
+    first = say("yes")
+    assert last_buttons(first) == LEVEL_TITLES  # the first question, with the five levels
+
+    say("yeah mostly")
+    low = say("not really, she talks over me")
+    assert last_buttons(low) == ["Let's move on"]  # invited to say more
+    say("she cuts me off when I talk about my dad")
+
+    why = " ".join(texts(say("why are you asking this?")))
+    assert "relationship" in why
+    say('/answer{"level":"3"}')  # a button tap: somewhat
+    say("/deny")  # "Let's move on"
+    say("can I skip this one?")
+    back = say("go back")
+    assert last_buttons(back) == LEVEL_TITLES  # the skipped question again
+    say("100%")
+    say("nope")
+    end = " ".join(texts(say("no thanks")))
+    assert "mostly" in end and "she talks over me" in end  # the summary, in their own words
+
+    # Genuineness: no empathic line is repeated (questions, which carry buttons, may be re-asked).
+    replies = [m["text"] for m in said if m.get("text") and not m.get("buttons")]
+    assert len(replies) == len(set(replies)), replies
+
+    [checkin] = checkins_of(e2e_env, before)
+    assert checkin["status"] == "completed"
+    answers = {a["dimension"]: a for a in checkin["answers"]}
+    assert [a["dimension"] for a in checkin["answers"]] == ["team", "heard", "warmth", "worth", "understood"]
+    assert (answers["team"]["score"], answers["team"]["text"]) == (4, "yeah mostly")
+    assert answers["heard"]["score"] == 2
+    assert answers["heard"]["text"] == "not really, she talks over me"
+    assert answers["heard"]["followup"] == "she cuts me off when I talk about my dad"
+    assert (answers["warmth"]["score"], answers["warmth"]["text"]) == (3, "somewhat")
+    assert not answers["warmth"]["followup"]
+    assert (answers["worth"]["score"], answers["worth"]["skipped"]) == (5, False)  # changed after the skip
+    assert answers["understood"]["score"] == 1
+    assert "she talks over me" in checkin["summary"]
+
+
+def test_pause_then_resume_where_they_left_off(rasa_server: RasaServer, e2e_env):
+    before = {c["checkin_id"] for c in export(e2e_env)}
+    sender = f"client-{uuid.uuid4()}"
+    rasa_server.send(sender, "check in")
+    rasa_server.send(sender, "completely")
+    rasa_server.send(sender, "mostly")
+    paused = " ".join(texts(rasa_server.send(sender, "let's do this later")))
+    assert "saved" in paused or "kept" in paused
+    [checkin] = checkins_of(e2e_env, before)
+    assert checkin["status"] == "paused" and len(checkin["answers"]) == 2
+
+    welcome = " ".join(texts(rasa_server.send(sender, "hi")))
+    assert "2 of the 5" in welcome
+    resumed = rasa_server.send(sender, "yes")
+    assert last_buttons(resumed) == LEVEL_TITLES
+    assert any("warm" in t for t in texts(resumed))  # the third question: warmth
+    for answer in ("mostly", "yes completely", "mostly yes"):
+        rasa_server.send(sender, answer)
+    [checkin] = checkins_of(e2e_env, before)  # the same check-in, not a second one
+    assert checkin["status"] == "completed"
+    assert [a["score"] for a in checkin["answers"]] == [5, 4, 4, 5, 4]
+
+
+def test_unintelligible_answer_is_reasked_kindly(rasa_server: RasaServer):
+    sender = f"client-{uuid.uuid4()}"
+    rasa_server.send(sender, "check in")
+    reply = rasa_server.send(sender, "asdkjh qwpoe")
+    assert last_buttons(reply) == LEVEL_TITLES  # the same question again, with its buttons
+    assert len(reply) >= 2  # a kind word first, not just the question
+    tracker = rasa_server.tracker(sender)
+    assert tracker["slots"]["team"] is None and tracker["slots"]["requested_slot"] == "team"
+
+
+def test_crisis_mid_checkin_gets_resources_and_pauses(rasa_server: RasaServer, e2e_env):
+    before = {c["checkin_id"] for c in export(e2e_env)}
+    sender = f"client-{uuid.uuid4()}"
+    rasa_server.send(sender, "check in")
+    rasa_server.send(sender, "mostly")
+    reply = " ".join(texts(rasa_server.send(sender, "honestly I just want to kill myself")))
+    assert "988" in reply
+    [checkin] = checkins_of(e2e_env, before)
+    assert checkin["status"] == "paused"
+    assert [e["kind"] for e in checkin["events"]] == ["crisis"]
+    assert "kill" not in json.dumps(checkin)  # the crisis words are not copied into the store
