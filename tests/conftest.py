@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Callable, Iterator
@@ -82,6 +83,8 @@ def make_pg_database() -> Iterator[Callable[[], str]]:
         name = f"rapport_test_{uuid.uuid4().hex[:12]}"
         with engine.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
+            # Throwaway data: skip waiting for the WAL flush on commit (much faster tests).
+            connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
         created.append(name)
         return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
 
@@ -110,6 +113,12 @@ def _migrated_pg_url(make_pg_database: Callable[[], str]) -> str:
 # --------------------------------------------------------------------------- SQLite
 
 
+def _ram_dir() -> Path | None:
+    """/dev/shm when usable: SQLite commits there skip the disk's fsync (~15 ms each)."""
+    shm = Path("/dev/shm")
+    return shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
 @pytest.fixture(scope="session")
 def _migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sqlite-template") / "rapport.db"
@@ -120,11 +129,15 @@ def _migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path, _migrated_sqlite_template: Path) -> str:
+def sqlite_url(tmp_path: Path, _migrated_sqlite_template: Path) -> Iterator[str]:
     """URL of a migrated, empty SQLite database file private to this test."""
-    path = tmp_path / "rapport.db"
+    ram = _ram_dir()
+    directory = Path(tempfile.mkdtemp(prefix="rapport-test-", dir=ram)) if ram else tmp_path
+    path = directory / "rapport.db"
     shutil.copyfile(_migrated_sqlite_template, path)
-    return f"sqlite:///{path}"
+    yield f"sqlite:///{path}"
+    if ram:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- stores
@@ -138,7 +151,9 @@ def store_url(request: pytest.FixtureRequest) -> str:
     url = request.getfixturevalue("_migrated_pg_url")
     engine = create_engine(url, future=True)
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {', '.join(_TABLES)} RESTART IDENTITY CASCADE"))
+        # DELETE, not TRUNCATE: on a handful of rows it is ~50x faster. Ids keep counting up.
+        for table in _TABLES:
+            connection.execute(text(f"DELETE FROM {table}"))
     engine.dispose()
     return url
 
