@@ -1,0 +1,197 @@
+"""The custom actions, run on real rasa_sdk Tracker and CollectingDispatcher objects against a
+real SQLite store (the one the action server would use)."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.common as common
+from actions.checkin import (
+    ActionGoBack,
+    ActionPauseCheckin,
+    ActionSkipQuestion,
+    ActionStartCheckin,
+    ActionSubmitCheckin,
+    ValidateCheckinForm,
+)
+from bot.crypto import generate_key
+from bot.dimensions import DIMENSIONS
+
+DOMAIN: dict = {}
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Settings for a fresh SQLite store; the actions' cached settings and store are reset."""
+    values = {
+        "RAPPORT_DATA_DIR": str(tmp_path),
+        "RAPPORT_DATABASE_URL": f"sqlite:///{tmp_path / 'rapport.db'}",
+        "RAPPORT_ID_SECRET": "test-secret",
+        "RAPPORT_ENCRYPTION_KEYS": generate_key(),
+        "RAPPORT_ALERT_WEBHOOK": "",
+        "RAPPORT_SHARE_DEFAULT": "share",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    common.settings.cache_clear()
+    common.store.cache_clear()
+    yield tmp_path
+    common.settings.cache_clear()
+    common.store.cache_clear()
+
+
+def tracker(
+    text: str,
+    slots: dict[str, Any] | None = None,
+    intent: str = "answer",
+    entities: list[dict] | None = None,
+    sender: str = "client-1",
+    active_loop: str | None = "checkin_form",
+) -> Tracker:
+    message = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []}
+    all_slots: dict[str, Any] = {d: None for d in DIMENSIONS}
+    all_slots.update({f"{d}_more": None for d in DIMENSIONS})
+    all_slots.update(scores={}, used_replies=[], checkin_id=None, requested_slot=None, offer=None)
+    all_slots.update(slots or {})
+    events = [{"event": "user", "text": text, "parse_data": message, "input_channel": "rest"}]
+    return Tracker(sender, all_slots, message, events, False, None,
+                   {"name": active_loop} if active_loop else {}, "action_listen")
+
+
+def run(action, t: Tracker) -> tuple[list[dict], list[dict]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, t, DOMAIN)) if asyncio.iscoroutinefunction(action.run) \
+        else action.run(dispatcher, t, DOMAIN)
+    return events, dispatcher.messages
+
+
+def slots_of(events: list[dict]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def start(sender: str = "client-1") -> int:
+    events, _ = run(ActionStartCheckin(), tracker("check in", intent="start_checkin", sender=sender, active_loop=None))
+    return slots_of(events)["checkin_id"]
+
+
+def test_a_free_text_answer_is_scored_replied_to_and_stored(env):
+    checkin_id = start()
+    form = ValidateCheckinForm()
+    dispatcher = CollectingDispatcher()
+    t = tracker("yeah mostly", {"checkin_id": checkin_id, "requested_slot": "team"})
+    result = form.validate_team("yeah mostly", dispatcher, t, DOMAIN)
+    assert result["team"] == "yeah mostly" and result["scores"] == {"team": 4}
+    assert len(dispatcher.messages) == 1 and dispatcher.messages[0]["text"]
+    answers = common.store().answers(checkin_id)
+    assert (answers["team"].score, answers["team"].text) == (4, "yeah mostly")
+
+
+def test_a_button_tap_stores_the_level_words(env):
+    checkin_id = start()
+    payload = '/answer{"level":"2"}'
+    t = tracker(payload, {"checkin_id": checkin_id}, entities=[{"entity": "level", "value": "2"}])
+    result = ValidateCheckinForm().validate_heard(payload, CollectingDispatcher(), t, DOMAIN)
+    assert result["heard"] == "a little" and result["scores"] == {"heard": 2}
+    assert common.store().answers(checkin_id)["heard"].text == "a little"
+
+
+def test_words_without_an_answer_are_reasked_kindly_and_not_stored(env):
+    checkin_id = start()
+    dispatcher = CollectingDispatcher()
+    t = tracker("qwpoeiru zzz", {"checkin_id": checkin_id})
+    result = ValidateCheckinForm().validate_team("qwpoeiru zzz", dispatcher, t, DOMAIN)
+    assert result["team"] is None
+    assert dispatcher.messages and dispatcher.messages[0]["text"]
+    assert common.store().answers(checkin_id) == {}
+
+
+def test_low_and_mixed_answers_add_a_follow_up(env):
+    form = ValidateCheckinForm()
+    t = tracker("x", {"scores": {"team": 2, "heard": 3, "warmth": 4, "worth": None}})
+    slots = asyncio.run(form.required_slots([], CollectingDispatcher(), t, DOMAIN))
+    assert slots == ["team", "team_more", "heard", "heard_more", "warmth", "worth", "understood"]
+
+
+def test_follow_up_is_recorded_and_declining_moves_on(env):
+    checkin_id = start()
+    form = ValidateCheckinForm()
+    said = "she checks the clock a lot"
+    t = tracker(said, {"checkin_id": checkin_id, "scores": {"team": 2}})
+    common.store().record_answer(checkin_id, "team", 2, "not really")
+    assert form.validate_team_more(said, CollectingDispatcher(), t, DOMAIN)["team_more"] == said
+    assert common.store().answers(checkin_id)["team"].followup == said
+    declined = form.validate_heard_more("no thanks", CollectingDispatcher(), tracker("no thanks", intent="deny"), DOMAIN)
+    assert declined["heard_more"] == ""
+
+
+def test_values_restored_on_resume_are_not_replied_to_again(env):
+    dispatcher = CollectingDispatcher()
+    t = tracker("yes", {"scores": {"team": 4}})
+    assert ValidateCheckinForm().validate_team("mostly", dispatcher, t, DOMAIN) == {"team": "mostly"}
+    assert dispatcher.messages == []
+
+
+def test_a_store_failure_gets_a_kind_message_once_and_keeps_the_answer(env, monkeypatch):
+    monkeypatch.setenv("RAPPORT_DATABASE_URL", "postgresql://postgres@127.0.0.1:9/unreachable")  # nothing listens
+    common.settings.cache_clear()
+    common.store.cache_clear()
+    form = ValidateCheckinForm()
+    dispatcher = CollectingDispatcher()
+    result = form.validate_team("mostly", dispatcher, tracker("mostly"), DOMAIN)
+    assert result["team"] == "mostly" and result["scores"] == {"team": 4}  # kept in the tracker
+    assert [m["response"] for m in dispatcher.messages if m.get("response")] == ["utter_store_error"]
+    again = CollectingDispatcher()
+    form.validate_heard("a little", again, tracker("a little", {"used_replies": result["used_replies"]}), DOMAIN)
+    assert not [m for m in again.messages if m.get("response") == "utter_store_error"]
+
+
+def test_submit_writes_every_answer_and_the_summary(env):
+    checkin_id = start()
+    slots = {
+        "checkin_id": checkin_id,
+        "team": "mostly", "heard": "not really, she talks over me", "warmth": "", "worth": "100%",
+        "understood": "completely", "heard_more": "she cuts me off",
+        "scores": {"team": 4, "heard": 2, "warmth": None, "worth": 5, "understood": 5},
+    }
+    events, messages = run(ActionSubmitCheckin(), tracker("completely", slots))
+    checkin = common.store().checkin(checkin_id)
+    assert checkin.status == "completed"
+    assert {d: a.score for d, a in checkin.answers.items()} == {
+        "team": 4, "heard": 2, "warmth": None, "worth": 5, "understood": 5}
+    assert checkin.answers["warmth"].skipped
+    assert checkin.answers["heard"].followup == "she cuts me off"
+    assert "she talks over me" in checkin.summary
+    assert "she talks over me" in messages[0]["text"]
+    assert slots_of(events)["checkin_id"] is None and slots_of(events)["scores"] == {}
+
+
+def test_pause_then_start_resumes_the_same_checkin(env):
+    checkin_id = start()
+    common.store().record_answer(checkin_id, "team", 5, "completely")
+    run(ActionPauseCheckin(), tracker("stop", {"checkin_id": checkin_id}, intent="pause"))
+    assert common.store().checkin(checkin_id).status == "paused"
+    events, _ = run(ActionStartCheckin(), tracker("hi", intent="affirm", active_loop=None))
+    slots = slots_of(events)
+    assert slots["checkin_id"] == checkin_id and slots["team"] == "completely"
+    assert slots["scores"] == {"team": 5} and slots["requested_slot"] is None
+    assert common.store().checkin(checkin_id).status == "in_progress"
+
+
+def test_skip_and_go_back(env):
+    checkin_id = start()
+    events, _ = run(ActionSkipQuestion(), tracker("skip", {"checkin_id": checkin_id, "requested_slot": "heard",
+                                                            "scores": {"team": 4}}, intent="skip_question"))
+    assert slots_of(events)["heard"] == "" and slots_of(events)["scores"] == {"team": 4, "heard": None}
+    assert common.store().answers(checkin_id)["heard"].skipped
+
+    events, messages = run(ActionGoBack(), tracker("go back", {"requested_slot": "warmth",
+                                                               "scores": {"team": 4, "heard": None}}, intent="go_back"))
+    assert slots_of(events) == {"heard": None, "heard_more": None, "scores": {"team": 4}}
+    events, messages = run(ActionGoBack(), tracker("go back", {"requested_slot": "team"}, intent="go_back"))
+    assert events == [] and messages[0]["response"] == "utter_back_at_first"
