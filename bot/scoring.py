@@ -64,7 +64,9 @@ _ANSWERS: dict[int, tuple[str, ...]] = {
         "not particularly", "not especially", "very little", "little", "not quite enough",
         "pas vraiment", "pas trop", "pas beaucoup", "un peu", "no mucho", "no tanto", "no realmente",
         "un poco", "poco", "ein bisschen", "ein wenig", "nicht wirklich", "nicht so", "nicht sehr",
-        "nicht so sehr", "kaum",
+        "nicht so sehr", "kaum", "not as much", "not as much as i'd like", "not enough",
+        "not as much as i would like", "not as often as i'd like", "less than i'd like",
+        "used to be better", "not as good as before", "not like before",
     ),
     3: (
         "yes and no", "yes but no", "yes but also no", "no and yes", "more or less", "so so", "meh",
@@ -73,7 +75,7 @@ _ANSWERS: dict[int, tuple[str, ...]] = {
         "off and on", "it depends", "depends", "getting there", "partly", "partially",
         "in some ways", "in a way", "to some extent", "to a degree", "not completely",
         "not totally", "not entirely", "not fully", "not quite", "average", "not bad",
-        "could be better", "middle", "neutral", "depende", "mas o menos", "asi asi", "regular",
+        "could be better", "middle", "complicated", "it's complicated", "getting better", "neutral", "depende", "mas o menos", "asi asi", "regular",
         "si y no", "comme ci comme ca", "bof", "moyen", "plus ou moins", "oui et non", "en partie",
         "geht so", "so lala", "teils teils", "naja", "ja und nein", "mittel", "maybe",
         "perhaps", "possibly",
@@ -82,7 +84,8 @@ _ANSWERS: dict[int, tuple[str, ...]] = {
         "pretty much", "for the most part", "largely", "mainly", "mostly yes", "quite a bit",
         "overall yes", "probably", "i'd say so", "bastante", "plutot", "plutot oui", "casi siempre",
         "la plupart du temps", "fast immer", "ziemlich", "eher ja", "most definitely",
-        "mostly true",
+        "mostly true", "no complaints", "no complaint", "can't complain", "no problems",
+        "no issues", "nothing to complain about",
     ),
     5: (
         "entirely", "fully", "100 percent",
@@ -98,7 +101,10 @@ _ANSWERS: dict[int, tuple[str, ...]] = {
 # Weak, lukewarm answers: used only when nothing stronger is said ("it's ok", "fine", "i guess").
 _HEDGES: tuple[str, ...] = (
     "i guess", "i suppose", "guess so", "i guess so", "suppose so", "i suppose so", "ok", "okay",
-    "alright", "fine", "decent", "fair", "eh", "ish",
+    "alright", "fine", "decent", "fair", "eh", "ish", "tries", "she tries", "he tries",
+    "they try", "trying", "tries her best", "tries his best", "does her best", "does his best",
+    "doing her best", "doing his best", "doing their best", "makes an effort", "trying her best",
+    "trying his best", "trying their best", "tries hard",
 )
 
 # Modifiers: (answer level alone, level with a positive description, level with a negative one).
@@ -127,9 +133,9 @@ _MODIFIERS: dict[str, tuple[int, int, int]] = {
     "not very": (2, 2, 4), "not really": (2, 2, 4), "not that": (0, 2, 4), "not so": (0, 2, 4),
     "not too": (0, 2, 4), "not exactly": (2, 2, 4), "not super": (0, 2, 4),
     "not particularly": (2, 2, 4), "not overly": (0, 2, 4),
-    "very": (0, 5, 1), "really": (0, 5, 1), "so": (0, 5, 1), "super": (0, 5, 1),
-    "extremely": (0, 5, 1), "incredibly": (0, 5, 1), "truly": (0, 5, 1), "genuinely": (0, 5, 1),
-    "deeply": (0, 5, 1), "such": (0, 5, 1), "such a": (0, 5, 1), "seriously": (0, 5, 1),
+    "very": (5, 5, 1), "really": (0, 5, 1), "so": (0, 5, 1), "super": (5, 5, 1),
+    "extremely": (5, 5, 1), "incredibly": (5, 5, 1), "truly": (0, 5, 1), "genuinely": (0, 5, 1),
+    "deeply": (5, 5, 1), "hugely": (5, 5, 1), "such": (0, 5, 1), "such a": (0, 5, 1), "seriously": (0, 5, 1),
     "exactly": (0, 5, 1), "a lot": (4, 5, 1), "lots": (4, 5, 1), "a ton": (5, 5, 1),
     "totally": (5, 5, 1), "completely": (5, 5, 1), "absolutely": (5, 5, 1),
     "definitely": (5, 5, 1), "for sure": (5, 5, 1), "so much": (5, 5, 1), "too": (0, 4, 1),
@@ -140,14 +146,14 @@ _MODIFIERS: dict[str, tuple[int, int, int]] = {
 _YES: tuple[str, ...] = (
     "yes", "yeah", "yea", "ya", "yah", "yep", "yup", "yas", "ye", "yeh", "yess", "yesh", "sure",
     "i do", "she does", "he does", "they do", "i think so", "i believe so", "think so",
-    "indeed", "affirmative", "uh huh", "mhm", "mhmm", "correct", "course", "si", "oui", "ja",
-    "jep", "jawohl", "claro", "yes i do", "i would say so", "i'd say yes", "true", "she is",
-    "he is", "they are", "i feel that way", "for real",
+    "indeed", "affirmative", "uh huh", "mhm", "mhmm", "correct", "si", "oui", "ja", "no yes",
+    "jep", "jawohl", "claro", "yes i do", "i would say so", "i'd say yes", "true",
+    "i feel that way", "for real",
 )
 
 _NO: tuple[str, ...] = (
-    "no", "nope", "nah", "naw", "nay", "nop", "non", "nein", "no no", "negative",
-    "no i don't", "not really no", "no she doesn't", "no he doesn't", "no they don't",
+    "no", "nope", "nah", "naw", "nay", "nop", "non", "nein", "no no", "negative", "yes no",
+    "not really no",
 )
 
 _NEGATORS: tuple[str, ...] = (
@@ -155,6 +161,7 @@ _NEGATORS: tuple[str, ...] = (
     "won't", "wouldn't", "couldn't", "hasn't", "haven't", "ain't", "shouldn't", "not", "nobody",
     "no one", "nothing", "without", "lack", "lacks", "lacking", "neither", "nor", "i don't",
     "i do not", "she doesn't", "he doesn't", "they don't", "does not", "do not", "did not",
+    "she does not", "he does not", "they do not", "she did not", "he did not", "they did not",
     "is not", "are not", "was not", "never really", "ne", "pas", "nicht", "kein", "keine",
     "don't really", "doesn't really",
 )
@@ -194,7 +201,10 @@ _POSITIVE: tuple[str, ...] = (
     "encouraging", "encourages", "encouraged", "encouragement", "validating", "validates",
     "validated", "safe", "comfortable", "welcoming", "welcomed", "welcome", "accepting",
     "accepted", "nonjudgmental", "non judgmental", "reassuring", "calming", "soothing",
-    "thoughtful", "great", "good", "wonderful", "amazing", "awesome", "fantastic", "excellent",
+    "thoughtful", "great", "good", "better", "cool", "chill", "the best",
+    "can tell her anything", "can tell him anything", "can tell them anything",
+    "tell her anything", "tell him anything", "tell them anything", "easy to talk to",
+    "can talk to her", "can talk to him", "can talk to them", "open up", "makes time for me", "wonderful", "amazing", "awesome", "fantastic", "excellent",
     "best", "brilliant", "helpful", "helps", "helped", "love", "loves", "adore", "trust",
     "trusts", "trusted", "genuine", "authentic", "honest",
     # worth / respect
@@ -203,7 +213,7 @@ _POSITIVE: tuple[str, ...] = (
     "like a person", "like a human", "like an adult", "like a real person", "appreciated",
     "appreciates",
     # on my team / advocacy
-    "advocate", "advocates", "advocated", "advocating", "advocacy", "on my side", "on our side",
+    "my side", "takes my side", "take my side", "took my side", "advocate", "advocates", "advocated", "advocating", "advocacy", "on my side", "on our side",
     "by my side", "on my team", "same team", "a team", "team", "teammate", "in my corner",
     "has my back", "have my back", "got my back", "rooting for me", "rooting", "cheering me on",
     "cheerleader", "believes in me", "believe in me", "backs me up", "back me up",
@@ -224,10 +234,13 @@ _NEGATIVE: tuple[str, ...] = (
     "interrupt", "interrupts", "interrupted", "interrupting", "interruption", "interruptions",
     "talks over", "talk over", "talking over", "talked over", "cuts me off", "cut me off",
     "ignore", "ignores", "ignored", "ignoring", "distracted", "bored", "boring", "rushed",
-    "rushes", "rushing", "rush", "late", "on his phone", "on her phone", "on their phone",
+    "rushes", "rushing", "rush", "late", "cancels", "cancelled", "canceled", "cancelling",
+    "canceling", "no show", "checked out", "checks out", "disengaged", "uninterested",
+    "not interested", "sucks", "suck", "on his phone", "on her phone", "on their phone",
     "on the phone", "on the computer", "checks her phone", "checks his phone", "texting",
     "watches the clock", "checks the clock", "looks at the clock", "clock watching", "zoned out",
-    "zones out", "forget", "forgets", "forgot", "forgetting", "forgetful", "a wall",
+    "zones out", "bad listener", "poor listener", "terrible listener", "awful listener",
+    "not a good listener", "forget", "forgets", "forgot", "forgetting", "forgetful", "a wall",
     "brick wall", "wall", "talking to a wall", "not listening", "doesn't listen",
     # not understanding
     "misunderstand", "misunderstands", "misunderstood", "misunderstanding", "misread",
@@ -542,11 +555,38 @@ def _round_toward_middle(x: float) -> int:
     return max(1, min(5, value))
 
 
+# Single words that answer the question only in a short reply or at the start of one
+# ("a lot" → 4, but not in "we talk about my mom a lot").
+_LOOSE_ANSWERS = frozenset([
+    ("little",), ("half",), ("middle",), ("average",), ("neutral",), ("regular",), ("mixed",),
+    ("none",), ("zero",), ("a", "lot"), ("lots",), ("quite",), ("fairly",), ("poco",),
+    ("depends",), ("probably",), ("maybe",), ("perhaps",), ("possibly",),
+    ("complicated",), ("a", "ton"),
+])
+# Intensifiers answer on their own ("very", "extremely so") but not inside a sentence.
+_INTENSIFIER_ANSWERS = frozenset([("very",), ("super",), ("extremely",), ("incredibly",),
+                                  ("deeply",), ("hugely",)])
+
+
+def _stands_as_answer(hit: _Hit, tokens: list[str], hits: list[_Hit], words: int) -> bool:
+    """A loose answer word counts in a short reply, or when only yes/no/filler come before it."""
+    phrase = tuple(tokens[hit.start:hit.end])
+    if phrase in _INTENSIFIER_ANSWERS:
+        return words <= 2
+    if phrase not in _LOOSE_ANSWERS or words <= 4:
+        return True
+    covered = {i for h in hits if h.end <= hit.start and h.entry.kind in (YES, NO, HEDGE)
+               for i in range(h.start, h.end)}
+    return all(i in covered or tokens[i] in _FILLER or tokens[i] == ","
+               for i in range(hit.start))
+
+
 @dataclass
 class _Segment:
     score: int | None
     doubt: bool
     content: int  # number of word tokens
+    now: bool = False  # speaks about the present ("now", "these days", "lately")
 
 
 def _score_segment(tokens: list[str]) -> _Segment:
@@ -600,7 +640,7 @@ def _score_segment(tokens: list[str]) -> _Segment:
                 break
 
     answers = [h for h in hits if (h.entry.kind == LEVEL or (h.entry.kind == MOD and h.entry.value))
-               and not h.attached]
+               and not h.attached and _stands_as_answer(h, tokens, hits, words)]
     yes = any(h.entry.kind == YES for h in hits)
     no = any(h.entry.kind == NO for h in hits)
     doubt = any(h.entry.kind == DOUBT for h in hits)
@@ -619,7 +659,9 @@ def _score_segment(tokens: list[str]) -> _Segment:
         score = 4 if yes else 1
         if descriptions:
             mean = sum(d.score for d in descriptions) / len(descriptions)
-            if yes and mean >= 4.5:
+            if (yes and mean < 3) or (no and mean > 3):
+                score = 3  # "yes, she talks over me": the words pull against the yes / no
+            elif yes and mean >= 4.5:
                 score = 5
     elif descriptions:
         score = _round_toward_middle(sum(d.score for d in descriptions) / len(descriptions))
@@ -635,7 +677,8 @@ def _score_segment(tokens: list[str]) -> _Segment:
             score = 3
         elif hedge and score != 3:
             score += 1 if score < 3 else -1
-    return _Segment(score, doubt, words)
+    now = bool({"now", "lately", "nowadays", "recently"} & set(tokens)) or "these days" in " ".join(tokens)
+    return _Segment(score, doubt, words, now)
 
 
 # Ratings written as numbers.
@@ -746,6 +789,9 @@ def _score_answer(text: str) -> int | None:
                 and any(s.score is None and s.content >= 2 for s in scored[1:])):
             return 3  # "she listens but then goes straight to her worksheet"
         return score
+    last = next(s for s in reversed(scored) if s.score is not None)
+    if last.now and last.score is not None:
+        return last.score  # "not at first, but now yes": the present is what's asked
     bands = {_band(s) for s in present}
     if len(bands) > 1:
         return 3
@@ -762,14 +808,19 @@ def _has_answer_words(tokens: list[str]) -> bool:
 
 
 def is_unsure(text: str) -> bool:
-    """True when the client says they don't know ("not sure", "hard to say", "idk", 🤷)."""
+    """True when the client says they don't know ("not sure", "hard to say", "idk", 🤷) and
+    gives no answer besides; score_answer returns None for these."""
     try:
         if not isinstance(text, str) or not text.strip():
             return False
         norm = _normalise(text)
         if _numeric_score(norm) is not None:
             return False
-        return _is_unsure_tokens(_tokens(norm))
+        tokens = _tokens(norm)
+        if _is_unsure_tokens(tokens):
+            return True
+        # "it's only been two sessions so hard to tell": doubt, and nothing that answers.
+        return any(h.entry.kind == DOUBT for h in _match(tokens)) and _score_answer(text) is None
     except Exception:  # pragma: no cover
         return False
 
