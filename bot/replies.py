@@ -36,6 +36,13 @@ SUMMARY_QUOTE_CHARS = 120
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 # Anything that could be markup, a link, a template or a formatting trick.
 _UNSAFE_QUOTE = re.compile(r"[<>\[\]{}`*_#|\\~^=$]|https?:|www\.|@|\n|\r|[\x00-\x1f\x7f]|[“”]")
+# Words that only restate an answer; a quote made of nothing else is not worth reflecting back.
+_ANSWER_WORDS = frozenset(
+    "yes yeah yea ya yep yup no nope nah not at all a little bit somewhat mostly completely kind "
+    "sort of very much pretty really definitely totally absolutely sure maybe i think so guess "
+    "suppose honestly just the time most some sometimes always never out of rly kinda sorta lol "
+    "ok okay and or but i'd say would it's its is fine".split()
+)
 _ROUGH_WORDS = re.compile(r"\b(?:fuck\w*|shit\w*|bitch\w*|cunt\w*|asshole\w*|dick\w*)\b", re.I)
 
 
@@ -101,10 +108,13 @@ def safe_quote(words: str | None) -> str | None:
     if _UNSAFE_QUOTE.search(words) or _ROUGH_WORDS.search(words):
         return None
     text = " ".join(words.split()).strip(" \"'.,;:!?-–—")
-    n_words = len(text.split())
-    if not (MIN_QUOTE_WORDS <= n_words <= MAX_QUOTE_WORDS) or len(text) > MAX_QUOTE_CHARS:
+    text = re.sub(r"([!?.])[!?.]+", r"\1", text)  # "yes!! she gets me" → "yes! she gets me"
+    tokens = text.split()
+    if not (MIN_QUOTE_WORDS <= len(tokens) <= MAX_QUOTE_WORDS) or len(text) > MAX_QUOTE_CHARS:
         return None
-    return text
+    content = [t for t in (re.sub(r"[^a-z']", "", t.lower()) for t in tokens)
+               if t and t not in _ANSWER_WORDS]
+    return text if content else None
 
 
 def _pick(variants: Sequence[_Variant], used: Collection[str], rng: random.Random | None) -> _Variant:

@@ -262,7 +262,8 @@ _NEGATIVE: tuple[str, ...] = (
     # worth
     "stupid", "dumb", "small", "worthless", "invisible", "unheard", "unseen", "unimportant",
     "a number", "just a number", "another number", "just another", "a case", "a paycheck",
-    "a burden", "burden", "crazy", "inferior", "like a child", "like a kid", "belittles",
+    "a burden", "burden", "wasting her time", "wasting his time", "wasting their time",
+    "waste of time", "a waste", "pointless", "an inconvenience", "a bother", "crazy", "inferior", "like a child", "like a kid", "belittles",
     "belittled", "belittling",
     # not on my team
     "sided with", "sides with", "takes his side", "takes her side", "took his side",

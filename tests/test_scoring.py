@@ -1,0 +1,144 @@
+"""bot.scoring: a client's words → 1-5 (not at all · a little · somewhat · mostly · completely) or None.
+
+These cases are the behaviour the product asks for plus our own; the held-out evaluation set in
+tests/data/answers_heldout.yml is deliberately not used here (see bench/answers.py).
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.scoring import is_unsure, score_answer
+
+NEGATIVE, MIXED, POSITIVE = (1, 2), (3,), (4, 5)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # numbers and SMS ratings
+        ("4", 4), ("1", 1), ("5", 5), ("3/5", 3), ("4 out of 5", 4), ("2 of 5", 2),
+        ("five out of five", 5), ("10/10", 5), ("0/10", 1), ("8/10", 4), ("100%", 5),
+        ("50/50", 3), ("50-50", 3), ("0", 1), ("25%", 2), ("I'd say a 4", 4), ("4, she's lovely", 4),
+        ("4.5/5", 5), ("not 100%", 3),
+        # the level labels and their variants
+        ("not at all", 1), ("a little", 2), ("somewhat", 3), ("mostly", 4), ("completely", 5),
+        ("a bit", 2), ("kind of", 3), ("totally", 5), ("absolutely", 5), ("def", 5),
+        ("for sure", 5), ("Not At All.", 1), ("sort of", 3), ("pretty much", 4),
+        ("definitely not", 1), ("not completely", 3), ("very much so", 5),
+        # yes / no words with hedges
+        ("yeah mostly", 4), ("nope", 1), ("no", 1), ("nah", 1), ("not really, she talks over me", 2),
+        ("sometimes?", 3), ("yes and no", 3), ("i guess", 3), ("not always", 3), ("never", 1),
+        ("always", 5), ("yes totally", 5), ("yeah i guess", 3), ("probably not", 2),
+        ("I think so", 4), ("yeah no, not really", 2), ("mostly yes", 4),
+        # typos, repeated letters and lowercase SMS
+        ("yeah mostley", 4), ("compleetly", 5), ("not rly", 2), ("kinda", 3), ("yesss", 4),
+        ("definately", 5), ("absolutly", 5), ("somtimes", 3), ("NOOO", 1),
+        # other languages
+        ("sí", 4), ("oui", 4), ("ja", 4), ("non", 1), ("nein", 1), ("más o menos", 3),
+        ("pas du tout", 1), ("un poco", 2), ("tout à fait", 5), ("auf jeden Fall", 5),
+    ],
+)
+def test_exact_levels(text: str, expected: int) -> None:
+    assert score_answer(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, allowed",
+    [
+        # negation
+        ("not very", NEGATIVE), ("I don't feel heard", NEGATIVE), ("he never feels warm", NEGATIVE),
+        ("she doesn't listen to me at all", (1,)), ("he's not kind", NEGATIVE),
+        ("they never make me feel small", POSITIVE), ("she doesn't judge me", POSITIVE),
+        ("nobody there listens to me", NEGATIVE), ("I don't think she understands me", NEGATIVE),
+        # free-text descriptions of the therapist
+        ("she really gets me", POSITIVE), ("he's always on his phone during sessions", NEGATIVE),
+        ("she's kind but I'm not sure she understands me", MIXED),
+        ("Dana listens and remembers the little things", POSITIVE),
+        ("they make me feel like I'm wasting their time", NEGATIVE + MIXED),
+        ("he cuts me off mid sentence", NEGATIVE), ("she's so patient with me", POSITIVE),
+        ("he keeps forgetting what I told him", NEGATIVE), ("she sided with my sister", NEGATIVE),
+        ("he takes my side when it counts", POSITIVE), ("she is warm but a bit rushed", MIXED),
+        ("he's cold and dismissive", NEGATIVE), ("she's respectful", POSITIVE),
+        ("I feel judged", NEGATIVE), ("I feel valued by her", POSITIVE),
+        ("she has my back", POSITIVE), ("I'm on my own in there", NEGATIVE),
+        ("most days yes, but some days she's distracted", MIXED),
+        ("not at first, but now yes", POSITIVE),
+        ("yes, but she talks over me sometimes", MIXED),
+        ("she listens but then changes the subject", MIXED),
+        ("he tries", MIXED), ("it's complicated", MIXED), ("no complaints", POSITIVE),
+        # emoji that clearly carry an answer
+        ("👍", POSITIVE), ("👎", NEGATIVE), ("❤️", POSITIVE), ("😢", NEGATIVE), ("yes 🙂", POSITIVE),
+        (":(", NEGATIVE), ("<3", POSITIVE),
+    ],
+)
+def test_bands(text: str, allowed: tuple[int, ...]) -> None:
+    assert score_answer(text) in allowed
+
+
+def test_plain_yes_is_mostly_and_stronger_yes_is_completely() -> None:
+    # A plain yes says "positive" without claiming nothing could be better; emphasis reaches 5.
+    assert score_answer("yes") == 4
+    assert score_answer("Yes.") == 4
+    assert score_answer("yes, absolutely") == 5
+    assert score_answer("yes she is so kind") == 5
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "asdf", "what?", "pizza", "qwertyuiop", "🤔", "😐", "🙃", "ok", "k", "hmm",
+     "thanks", "can you repeat the question", "why do you need to know",
+     "what does advocate even mean?", "we talk about my mom a lot", "I go on tuesdays",
+     "she's my therapist", "12345678", "lol", "...", "?!"],
+)
+def test_no_answer_in_the_words(text: str) -> None:
+    assert score_answer(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I don't know", "idk", "not sure", "hard to say", "Honestly I'm not sure", "no idea",
+     "dunno tbh", "🤷", "🤷‍♀️", "I really can't say", "it's only been two sessions, hard to tell"],
+)
+def test_unsure(text: str) -> None:
+    assert score_answer(text) is None
+    assert is_unsure(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["asdf", "", "pizza", "yes", "not at all", "she has no idea why I'm here", "4",
+     "not sure she gets me"],
+)
+def test_not_unsure(text: str) -> None:
+    assert not is_unsure(text)
+
+
+def test_unsure_doubt_about_a_description_is_mixed_not_none() -> None:
+    assert score_answer("not sure she really gets me") == 3
+    assert score_answer("she has no idea why I'm here") in NEGATIVE
+
+
+@pytest.mark.parametrize(
+    "weird",
+    [None, 42, b"yes", "\x00\x01", "💯" * 500, "no " * 5000, "<script>alert(1)</script>", "🏳️‍🌈",
+     "1/0", "0/0", "99999999999999999999%", "9" * 400, "not " * 300 + "warm", "\u202eyes"],
+)
+def test_never_raises(weird: object) -> None:
+    result = score_answer(weird)  # type: ignore[arg-type]
+    assert result is None or result in (1, 2, 3, 4, 5)
+    assert is_unsure(weird) in (True, False)  # type: ignore[arg-type]
+
+
+def test_deterministic() -> None:
+    texts = ["she's kind but I'm not sure she understands me", "yeah mostley", "sometimes?"]
+    assert [score_answer(t) for t in texts] == [score_answer(t) for t in texts]
+
+
+def test_fast_enough_for_every_message() -> None:
+    texts = ["she's kind but I'm not sure she understands me, and she forgets stuff a lot"] * 200
+    start = time.perf_counter()
+    for t in texts:
+        score_answer(t)
+    assert (time.perf_counter() - start) / len(texts) < 0.005  # well under 5 ms per answer
