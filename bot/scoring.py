@@ -66,7 +66,8 @@ _ANSWERS: dict[int, tuple[str, ...]] = {
         "un poco", "poco", "ein bisschen", "ein wenig", "nicht wirklich", "nicht so", "nicht sehr",
         "nicht so sehr", "kaum", "not as much", "not as much as i'd like", "not enough",
         "not as much as i would like", "not as often as i'd like", "less than i'd like",
-        "used to be better", "not as good as before", "not like before",
+        "used to be better", "i wouldn't say so", "wouldn't say so", "i wouldn't say that",
+        "not that i can tell", "not that i've noticed", "not that i know of", "not as good as before", "not like before",
     ),
     3: (
         "yes and no", "yes but no", "yes but also no", "no and yes", "more or less", "so so", "meh",
@@ -173,7 +174,9 @@ _DOUBT: tuple[str, ...] = (
     "i'm torn", "not sure yet", "too early to tell", "too soon to tell", "too early to say",
     "too soon to say", "no se", "je sais pas", "je ne sais pas", "sais pas", "keine ahnung",
     "weiss nicht", "weiss ich nicht", "ich weiss nicht", "__shrug__", "idk",
-    "haven't decided", "not sure how to answer", "i can't decide", "can't decide",
+    "haven't decided", "not sure how to answer", "not really sure", "not too sure",
+    "not so sure", "not very sure", "not entirely sure", "not totally sure", "not 100 sure",
+    "not 100 percent sure", "not a hundred percent sure", "not completely sure", "i can't decide", "can't decide",
 )
 
 _CONFUSED: tuple[str, ...] = (
@@ -204,7 +207,10 @@ _POSITIVE: tuple[str, ...] = (
     "thoughtful", "great", "good", "better", "cool", "chill", "the best",
     "can tell her anything", "can tell him anything", "can tell them anything",
     "tell her anything", "tell him anything", "tell them anything", "easy to talk to",
-    "can talk to her", "can talk to him", "can talk to them", "open up", "makes time for me", "wonderful", "amazing", "awesome", "fantastic", "excellent",
+    "can talk to her", "can talk to him", "can talk to them", "open up", "makes time for me",
+    "there for me", "is there for me", "means well", "mean well", "heart is in the right place",
+    "heart's in the right place", "good intentions", "well meaning", "shows up for me", "gets my", "like her", "like him",
+    "like them", "i like her", "i like him", "i like them", "wonderful", "amazing", "awesome", "fantastic", "excellent",
     "best", "brilliant", "helpful", "helps", "helped", "love", "loves", "adore", "trust",
     "trusts", "trusted", "genuine", "authentic", "honest",
     # worth / respect
@@ -467,6 +473,11 @@ def _lexicon() -> dict[tuple[str, ...], _Entry]:
 
 
 @lru_cache(maxsize=1)
+def _longest_phrase() -> int:
+    return max(len(k) for k in _lexicon())
+
+
+@lru_cache(maxsize=1)
 def _known_words() -> frozenset[str]:
     words = {w for key in _lexicon() for w in key}
     words.update(w for value in _SPELLING.values() for w in value.split())
@@ -524,7 +535,7 @@ class _Hit:
 
 def _match(tokens: list[str]) -> list[_Hit]:
     lexicon = _lexicon()
-    longest = max(len(k) for k in lexicon)
+    longest = _longest_phrase()
     hits: list[_Hit] = []
     i = 0
     while i < len(tokens):
@@ -544,6 +555,17 @@ def _match(tokens: list[str]) -> list[_Hit]:
         else:
             i += 1
     return hits
+
+
+# "I wouldn't say completely" is somewhat; "I wouldn't say somewhat" leans lower.
+_NEGATED_LEVEL = {5: 3, 4: 3, 3: 2, 2: 2, 1: 3}
+
+
+def _attach(modifier: _Hit, description: _Hit) -> None:
+    modifier.attached = True
+    entry = modifier.entry
+    description.score = entry.pos if description.entry.kind == POS else entry.neg
+    description.modified_by = "intensifier" if entry.pos == 5 and entry.value in (0, 4, 5) else "other"
 
 
 def _boundary_between(tokens: list[str], a: int, b: int) -> bool:
@@ -604,24 +626,20 @@ def _score_segment(tokens: list[str]) -> _Segment:
     # Attach modifiers to the nearest description: forward first, then backward.
     for d in descriptions:
         d.score = 4 if d.entry.kind == POS else 2
-    for h in hits:
-        if h.entry.kind != MOD:
+    # The modifier closest to a description wins: "really not that warm" is "not that warm".
+    mods = [h for h in hits if h.entry.kind == MOD]
+    for h in reversed(mods):
+        target = next((d for d in descriptions if 0 <= d.start - h.end <= 3
+                       and not _boundary_between(tokens, h.end, d.start)), None)
+        if target is not None and not target.modified_by:
+            _attach(h, target)
+    for h in mods:
+        if h.attached:
             continue
-        target = None
-        for d in descriptions:
-            if 0 <= d.start - h.end <= 3 and not _boundary_between(tokens, h.end, d.start):
-                target = d
-                break
-        if target is None:
-            for d in reversed(descriptions):
-                if 0 <= h.start - d.end <= 2 and not _boundary_between(tokens, d.end, h.start):
-                    target = d
-                    break
-        if target is None or target.modified_by:
-            continue
-        h.attached = True
-        target.score = h.entry.pos if target.entry.kind == POS else h.entry.neg
-        target.modified_by = "intensifier" if h.entry.pos == 5 and h.entry.value in (0, 4, 5) else "other"
+        target = next((d for d in reversed(descriptions) if 0 <= h.start - d.end <= 2
+                       and not _boundary_between(tokens, d.end, h.start)), None)
+        if target is not None and not target.modified_by:
+            _attach(h, target)
 
     # Negators flip the first description within reach.
     at_all = any(h.entry.kind == AT_ALL for h in hits)
@@ -642,6 +660,14 @@ def _score_segment(tokens: list[str]) -> _Segment:
 
     answers = [h for h in hits if (h.entry.kind == LEVEL or (h.entry.kind == MOD and h.entry.value))
                and not h.attached and _stands_as_answer(h, tokens, hits, words)]
+    for h in hits:
+        if h.entry.kind == NEGATOR and not h.attached:
+            for a in answers:
+                if 0 <= a.start - h.end <= 2 and not _boundary_between(tokens, h.end, a.start):
+                    h.attached = True
+                    a.entry = _Entry(a.entry.kind, _NEGATED_LEVEL[a.entry.value], a.entry.pos,
+                                     a.entry.neg)
+                    break
     yes = any(h.entry.kind == YES for h in hits)
     no = any(h.entry.kind == NO for h in hits)
     doubt = any(h.entry.kind == DOUBT for h in hits)
@@ -705,6 +731,8 @@ def _scale(fraction: float) -> int:
 
 
 def _numeric_score(text: str) -> int | None:
+    if re.search(r"(?:100|hundred)\s*(?:%|percent)?\s*sure", text):
+        return None  # "not 100% sure" is doubt, "100% sure she gets me" is words: leave to the lexicon
     if re.search(r"\bnot\s+(?:100|a hundred)\s*(?:%|percent)", text):
         return 3
     if _RE_FIFTY.search(text):

@@ -142,3 +142,24 @@ def test_fast_enough_for_every_message() -> None:
     for t in texts:
         score_answer(t)
     assert (time.perf_counter() - start) / len(texts) < 0.005  # well under 5 ms per answer
+
+
+def test_heldout_set_is_well_formed() -> None:
+    """The held-out set (scored by bench/answers.py, never by these tests) stays usable."""
+    from pathlib import Path
+
+    import yaml
+
+    from bot.dimensions import DIMENSIONS
+
+    path = Path(__file__).parent / "data" / "answers_heldout.yml"
+    items = yaml.safe_load(path.read_text(encoding="utf-8"))["items"]
+    assert len(items) >= 150
+    assert sum(item["band"] == "none" for item in items) >= 15
+    assert {item["dimension"] for item in items} == set(DIMENSIONS)
+    for item in items:
+        assert isinstance(item["text"], str)
+        assert item["band"] in ("negative", "mixed", "positive", "none")
+        if "score" in item:
+            expected = {"negative": (1, 2), "mixed": (3,), "positive": (4, 5)}[item["band"]]
+            assert item["score"] in expected, item
