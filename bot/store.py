@@ -253,6 +253,7 @@ class ClientView:
     last_checkin_id: int | None
     last_checkin_at: datetime | None  # when the latest check-in started
     last_status: str | None
+    last_shared: bool | None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -889,11 +890,20 @@ class Store:
 
     def clients(self) -> list[ClientView]:
         """Every client with their check-in count and latest check-in, newest activity first."""
+        return self._clients(None)
+
+    def client(self, client_id: str) -> ClientView | None:
+        """One client, or None."""
+        found = self._clients(client_id)
+        return found[0] if found else None
+
+    def _clients(self, client_id: str | None) -> list[ClientView]:
         ranked = select(
             checkin_table.c.client_id,
             checkin_table.c.id,
             checkin_table.c.started_at,
             checkin_table.c.status,
+            checkin_table.c.shared,
             func.count().over(partition_by=checkin_table.c.client_id).label("total"),
             func.row_number()
             .over(
@@ -909,10 +919,13 @@ class Store:
                 latest.c.id.label("last_id"),
                 latest.c.started_at.label("last_at"),
                 latest.c.status.label("last_status"),
+                latest.c.shared.label("last_shared"),
                 latest.c.total,
             )
             .outerjoin(latest, latest.c.client_id == client_table.c.id)
         )
+        if client_id is not None:
+            query = query.where(client_table.c.id == client_id)
         with self._transaction() as session:
             rows = session.execute(query).all()
             views = [
@@ -925,15 +938,13 @@ class Store:
                     # SQLite hands back subquery datetimes as text: read them through the type.
                     last_checkin_at=_as_utc(row.last_at),
                     last_status=row.last_status,
+                    last_shared=None if row.last_shared is None else bool(row.last_shared),
                 )
                 for row in rows
             ]
         newest_first = datetime.min.replace(tzinfo=timezone.utc)
         views.sort(key=lambda v: (v.last_checkin_at or v.created_at or newest_first, v.id), reverse=True)
         return views
-
-    def client(self, client_id: str) -> ClientView | None:
-        return next((c for c in self.clients() if c.id == client_id), None)
 
 
 def _as_utc(value: Any) -> datetime | None:
