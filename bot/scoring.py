@@ -709,13 +709,13 @@ def _score_segment(tokens: list[str]) -> _Segment:
 
 
 # Ratings written as numbers.
-_NUMBER = r"(\d+(?:[.,]\d+)?)"
+_NUMBER = r"(?<![\d.,])(\d{1,4}(?:[.,]\d{1,2})?)"  # bounded: no slow backtracking
 _RE_FIFTY = re.compile(r"(?<![\d.])50\s*(?:/|-|:)\s*50(?![\d.])")
-_RE_RATIO = re.compile(_NUMBER + r"\s*(?:/|out of|of|outta|from)\s*(\d+)(?![\d.])")
+_RE_RATIO = re.compile(_NUMBER + r"\s*(?:/|out of|of|outta|from)\s*(\d{1,3})(?![\d.])")
 _RE_PERCENT = re.compile(r"(?<![\d.])" + _NUMBER + r"\s*(?:%|percent|pc\b|per cent)")
 _RE_LEADING = re.compile(r"^\W*(?:(?:i'?d|i would|i'll|id)\s+(?:say|give(?: (?:it|her|him|them))?)\s+"
                          r"|(?:maybe|about|around|like|prob(?:ably)?|a solid|solid|a)\s+)*"
-                         + r"(\d+(?:[.,]\d+)?)(?![\d%/])(.*)$", re.S)
+                         + r"(\d{1,4}(?:[.,]\d{1,2})?)(?![\d%/.,])(.*)$", re.S)
 _WORD_NUMBERS = {"zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
                  "six": "6", "seven": "7", "eight": "8", "nine": "9", "ten": "10"}
 
