@@ -19,7 +19,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
-from typing import Callable, Final
+from typing import Final
 
 CRISIS: Final = "crisis"
 UNCLEAR: Final = "unclear"
@@ -75,6 +75,16 @@ _SPACES_RE = re.compile(r"\s+")
 _SUICIDE_FUZZY = re.compile(r"\bsu[ae]?(?:i[cs]{1,2}i?|[cs]{1,2}i)[iea]?d(\w*)")
 
 
+_SPACED_LETTERS_RE = re.compile(r"\b(?:[a-z][ .]){2,}[a-z]\b")
+_SPACED_WORDS = frozenset({"die", "kms", "kys", "kill", "suicide", "suicidal", "dead", "myself", "selfharm", "overdose"})
+
+
+def _join_spaced(m: re.Match[str]) -> str:
+    """"d i e" -> "die", only for a few risk words (so "r u ok" keeps its spaces)."""
+    joined = re.sub(r"[ .]", "", m.group(0))
+    return joined if joined in _SPACED_WORDS else m.group(0)
+
+
 def _suicide_word(m: re.Match[str]) -> str:
     suffix = m.group(1)
     if suffix in ("", "e", "es", "io", "a", "ed"):
@@ -88,72 +98,72 @@ def _verb_form(m: re.Match[str]) -> str:
     return f"{verb} {m.group(2)}sel{m.group(3)}"
 
 
-# Ordered (pattern, replacement) pairs applied after lower-casing. Later rules see earlier output.
-_SLANG: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
-    (re.compile(p), r) for p, r in [
-        (r"\bunaliv(e|ing|ed)\s?(my|him|her|them|your)\s?sel(f|ves)\b", _verb_form),
-        (r"\bunaliving\b", "dying"),
-        (r"\bunalived\b", "died"),
-        (r"\bunalive\b", "kill myself"),
-        (r"\bsewer ?slide\b", "suicide"),
-        (r"\bkms\b", "kill myself"),
-        (r"\bkys\b", "kill yourself"),
-        (r"\b(?:my|mi) ?(?:sel[fv]|slef|slf|sef|sefl|seld|sself|selfe)\b", "myself"),
-        (r"\bm(?:ysle|yslef|yslf|ysefl|yelf|ysef|self|eself)\b", "myself"),
-        (r"\b(him|her|them|your) ?sel(f|ves)\b", r"\1sel\2"),
-        (r"\bself ?(harm|injur|mutilat|destruct|hat)", r"self \1"),
-        (r"\bs\.?h\.?\b(?= (?:urges?|relapse|scars?|again|cuts?))", "self harm"),
-        (r"\b(?:wanna|wana|wanta|wan2|want2)\b", "want to"),
-        (r"\b(?:gonna|gunna|finna|goin to|gona)\b", "going to"),
-        (r"\bgotta\b", "got to"),
-        (r"\btryna\b", "trying to"),
-        (r"\bhafta\b", "have to"),
-        (r"\bkinda\b", "kind of"),
-        (r"\boutta\b", "out of"),
-        (r"\b(?:cannot|can not|cnt|cannt|cant)\b", "can't"),
-        (r"\bwill not\b", "won't"),
-        (r"\b(do|does|did|is|was|were|have|has|had|would|should|could|are|wo|ai|must|need)nt\b", r"\1n't"),
-        (r"\b(do|does|did|is|was|were|have|has|had|would|should|could|are|must|need) not\b", r"\1n't"),
-        (r"\bdnt\b", "don't"),
-        (r"\b(?:im|i m|i am)\b", "i'm"),
-        (r"\b(?:ive|i have)\b", "i've"),
-        (r"\b(?:id|i would|i had)\b", "i'd"),
-        (r"\bi will\b", "i'll"),
-        (r"\b(he|she|they|that|there|what|who|it)s\b(?<!\bits)", r"\1's"),
-        (r"\b(they|you)(ll|d|re|ve)\b", r"\1'\2"),
-        (r"\bhed\b", "he'd"),
-        (r"\bu\b", "you"),
-        (r"\bur\b", "your"),
-        (r"\br\b", "are"),
-        (r"\bppl\b", "people"),
-        (r"\b(?:bc|b c|cuz|coz|cos|bcuz|bcz|bcos)\b", "because"),
-        (r"\brn\b", "right now"),
-        (r"\btho\b", "though"),
-        (r"\b(?:tonite|2nite|2night)\b", "tonight"),
-        (r"\b(?:tmrw|tmr|tmrrw|tmw|2moro|2morrow)\b", "tomorrow"),
-        (r"\b(?:sum1|some1|smone)\b", "someone"),
-        (r"\b(?:no1|noone|no-one)\b", "no one"),
-        (r"\b(?:every1|evry1|evryone|everyon)\b", "everyone"),
-        (r"\bany1\b", "anyone"),
-        (r"\b(?:idk|dunno)\b", "i don't know"),
-        (r"\bidc\b", "i don't care"),
-        (r"\bngl\b", "not going to lie"),
-        (r"\btbh\b", "to be honest"),
-        (r"\brly\b", "really"),
-        (r"\bgf\b", "girlfriend"),
-        (r"\bbf\b", "boyfriend"),
-        (r"\b(?:pils|pillz|pilz)\b", "pills"),
-        (r"\bmedz\b", "meds"),
-        (r"\b(?:od'd|od'ed|oded|odd'd|o\.d\.'?d|o\.d'd)\b", "overdosed"),
-        (r"\b(?:od'ing|oding|od-ing)\b", "overdosing"),
-        (r"\b(dy|kill|liv|cutt|hurt|noth|go|try|do|think|feel|want|plann|sav)in\b", r"\1ing"),
-        (r"\bded\b", "dead"),
-        (r"\bdieing\b", "dying"),
-        (r"\b(?:wat|wut)\b", "what"),
-        (r"\b(?:anymore|any more|no more|nomore|anymor)\b", "anymore"),
-        (r"\b(going to|want to|might|could|almost|nearly|i'll|i|to|gonna) od\b", r"\1 overdose"),
-    ]
-]
+def _word_map() -> dict[str, str]:
+    """Whole-word spellings, text-speak and missing apostrophes -> the form the patterns expect."""
+    words: dict[str, str] = {
+        "unaliving": "dying", "unalived": "died", "unalive": "kill myself",
+        "sewer slide": "suicide", "sewerslide": "suicide",
+        "kms": "kill myself", "k.m.s": "kill myself", "k m s": "kill myself",
+        "kys": "kill yourself", "k.y.s": "kill yourself", "k y s": "kill yourself",
+        "sh'ing": "self harming", "sh'd": "self harmed", "sh'ed": "self harmed",
+        "mysle": "myself", "myelf": "myself", "mself": "myself", "meself": "myself",
+        "him self": "himself", "her self": "herself", "them selves": "themselves", "your self": "yourself",
+        "wanna": "want to", "wana": "want to", "wanta": "want to", "wan2": "want to", "want2": "want to",
+        "gonna": "going to", "gunna": "going to", "finna": "going to", "gona": "going to", "goin to": "going to",
+        "gotta": "got to", "tryna": "trying to", "hafta": "have to", "kinda": "kind of", "outta": "out of",
+        "cannot": "can't", "can not": "can't", "cnt": "can't", "cannt": "can't", "cant": "can't",
+        "will not": "won't", "wont": "won't", "aint": "ain't", "dnt": "don't",
+        "im": "i'm", "i m": "i'm", "i am": "i'm", "ive": "i've", "i have": "i've",
+        "id": "i'd", "i would": "i'd", "i had": "i'd", "i will": "i'll",
+        "hed": "he'd", "hes": "he's", "shes": "she's", "thats": "that's", "theres": "there's",
+        "whats": "what's", "whos": "who's",
+        "u": "you", "ur": "your", "r": "are", "ppl": "people",
+        "bc": "because", "b c": "because", "cuz": "because", "coz": "because", "cos": "because",
+        "bcuz": "because", "bcz": "because", "bcos": "because",
+        "rn": "right now", "tho": "though", "tonite": "tonight", "2nite": "tonight", "2night": "tonight",
+        "tmrw": "tomorrow", "tmr": "tomorrow", "tmrrw": "tomorrow", "tmw": "tomorrow", "2moro": "tomorrow",
+        "2morrow": "tomorrow", "sum1": "someone", "some1": "someone", "smone": "someone",
+        "no1": "no one", "noone": "no one", "every1": "everyone", "evry1": "everyone", "evryone": "everyone",
+        "everyon": "everyone", "any1": "anyone", "idk": "i don't know", "dunno": "i don't know",
+        "idc": "i don't care", "ngl": "not going to lie", "tbh": "to be honest", "rly": "really",
+        "gf": "girlfriend", "bf": "boyfriend", "pils": "pills", "pillz": "pills", "pilz": "pills", "medz": "meds",
+        "od'd": "overdosed", "od'ed": "overdosed", "oded": "overdosed", "odd'd": "overdosed",
+        "o.d.'d": "overdosed", "o.d'd": "overdosed", "od'ing": "overdosing", "oding": "overdosing",
+        "ded": "dead", "dieing": "dying", "wat": "what", "wut": "what",
+        "any more": "anymore", "anymor": "anymore", "nomore": "anymore",
+    }
+    for head in ("my", "my ", "mi", "mi "):
+        for tail in ("self", "selv", "slef", "slf", "sef", "sefl", "seld", "sself", "selfe"):
+            if head + tail != "myself":
+                words[head + tail] = "myself"
+    for tail in ("lef", "lf", "efl", "ef"):
+        words["mys" + tail] = "myself"
+    for verb in ("do", "does", "did", "is", "was", "were", "have", "has", "had", "would", "should",
+                 "could", "are", "must", "need"):
+        words[verb + "nt"] = verb + "n't"
+        words[verb + " not"] = verb + "n't"
+    for pronoun in ("they", "you"):
+        for ending in ("ll", "d", "re", "ve"):
+            words[pronoun + ending] = f"{pronoun}'{ending}"
+    for stem in ("dy", "kill", "liv", "cutt", "hurt", "noth", "go", "try", "do", "think", "feel", "want",
+                 "plann", "sav"):
+        words[stem + "in"] = stem + "ing"
+    return words
+
+
+_WORDS: Final[dict[str, str]] = _word_map()
+_WORDS_RE = re.compile(
+    r"(?<![\w'])(?:" + "|".join(re.escape(w) for w in sorted(_WORDS, key=len, reverse=True)) + r")(?![\w'])"
+)
+# Applied before and after the word map.
+_SLANG_BEFORE = (
+    (re.compile(r"\bunaliv(e|ing|ed)\s?(my|him|her|them|your)\s?sel(f|ves)\b"), _verb_form),
+    (re.compile(r"\bs\.?h\.?\b(?= (?:urges?|relapse|scars?|again|cuts?))"), "self harm"),
+)
+_SLANG_AFTER = (
+    (re.compile(r"\bself ?(harm|injur|mutilat|destruct|hat)"), r"self \1"),
+    (re.compile(r"\b(going to|want to|might|could|almost|nearly|i'll|i|to) od\b"), r"\1 overdose"),
+)
 
 
 def normalize(text: str, collapse_runs_to: int = 2) -> str:
@@ -172,8 +182,12 @@ def normalize(text: str, collapse_runs_to: int = 2) -> str:
     s = _SYMBOLS_RE.sub(" ", s)
     s = _LONE_QUOTE_RE.sub(" ", s)
     s = _SPACES_RE.sub(" ", s)
+    s = _SPACED_LETTERS_RE.sub(_join_spaced, s)
     s = _SUICIDE_FUZZY.sub(_suicide_word, s)
-    for pattern, replacement in _SLANG:
+    for pattern, replacement in _SLANG_BEFORE:
+        s = pattern.sub(replacement, s)
+    s = _WORDS_RE.sub(lambda m: _WORDS[m.group(0)], s)
+    for pattern, replacement in _SLANG_AFTER:
         s = pattern.sub(replacement, s)
     return _SPACES_RE.sub(" ", s).strip()
 
@@ -202,7 +216,7 @@ _IDIOMS: Final = re.compile(
             r"\bshoot(?:ing)? myself in the foot\b",
             r"\bkill(?:ing|ed)? myself (?:trying|working|to (?:get|finish|make|meet|keep|please|impress|be on time))\b",
             r"\b(?:cut|cutting|burn|burned|burnt|burning|hurt|hurting|injured|injure|scratched) (?:myself|my (?:arm|wrist|leg|hand|finger|fingers|thumb|skin|back|knee|ankle|foot))\s+(?:shaving|cooking|chopping|by accident|accidentally|at the gym|playing|working out|running|lifting|exercising|gardening|on (?:a|the|some) (?:knife|glass|paper|stove|oven|pan|iron|kettle|stairs|ice))\b",
-            r"\b(?:will|'ll|going to|would|'d|is going to|'s going to) kill me (?:if|when) (?:i'm late|i am late|i forget|i miss|i skip|i don't (?:call|text|show|come|finish|clean|do)|i fail|i lose|i break|i spend|i eat|(?:she|he|they) (?:find|finds|found|see|sees|saw|hear|hears|heard|notice|notices))\b",
+            r"\b(?:will|'ll|going to|would|'d|is going to|'s going to) kill me (?:if|when) (?:i'm late|i am late|i forget|i miss|i skip|i don't (?:call|text|show|come|finish|clean|do)|i fail|i lose|i break|i spend|i eat|(?:she|he|they) (?:find|finds|found|see|sees|saw|hear|hears|heard|notice|notices|knew|knows|know|knew))\b",
             r"\bend(?:s|ing|ed)? (?:it|things) (?:with|between)\b",
             r"\bend(?:s|ing|ed)? (?:the|our|my|this) (?:session|sessions|therapy|relationship|contract|call|chat|conversation|check in|checkin)\b",
             r"\bjump(?:s|ed|ing)? (?:at|on) (?:the|a|this|that)\b",
@@ -290,6 +304,9 @@ _RULES: Final[tuple[_Rule, ...]] = (
           r"\b(?:stash|stockpile|hoard|supply|collection|pile) of (?:\w+ )?(?:pills|tablets|meds|medication|painkillers|paracetamol|sleeping pills|razors|blades)\b",
           r"\b(?:bought|buy|buying|got|ordered|order|ordering|getting|found|tied|tying|made|making|got hold of|get hold of)\b (?:a |some |the |my |myself a |myself some )?(?:rope|noose|gun|pistol|handgun|rifle|firearm|shotgun|razor blades?|charcoal|helium)\b",
           r"\bnoose\b",
+          r"\b(?:pills|tablets|meds|blades?|razors?) (?:are |all )?(?:lined up|counted out|laid out|ready|in front of me|next to me)\b",
+          r"\b(?:on|at|near) the edge of (?:the |a |this )?(?:roof|bridge|cliff|building|platform|balcony|ledge|tracks)\b|\bstanding on (?:the |a )?(?:ledge|bridge|roof|railing)\b",
+          r"\b(?:ways?|methods?) to end it\b",
           r"\b(?:gun|pistol|rifle|shotgun)\b[^.!?]{0,20}\bloaded\b",
           r"\bloaded (?:gun|pistol|rifle|shotgun)\b",
           r"\bhow (?:many|much) (?:\w+ ){0,2}?(?:pills|tablets|paracetamol|tylenol|acetaminophen|ibuprofen|aspirin|insulin|sleeping pills|meds|mg)\b[^.!?]{0,25}?\b(?:it would take|does it take|it takes|would it take|to die|to kill|would kill|is lethal|is fatal|are lethal|to overdose|to od|would be enough|is enough|are enough)\b",
@@ -308,6 +325,8 @@ _RULES: Final[tuple[_Rule, ...]] = (
     # ---- overdose ---------------------------------------------------------------------------
     _rule(CRISIS, "overdose", _SELF,
           r"\boverdos(?:e|ed|es|ing)\b",
+          r"\b(?:going to|about to|want to|will|'ll|plan to|planning to|thinking of|thinking about|ready to) (?:take|taking|swallow|swallowing) (?:all|every|the whole|a whole|the rest of|a bunch of|a handful of)\b",
+          r"\b(?:drank|drunk|drink|drinking|swallowed|took|taken) (?:some |the |a bottle of |a cup of )?(?:bleach|antifreeze|poison|rat poison|weed killer|drain cleaner)\b",
           rf"\b(?:took|taken|swallowed|downed|swallow|swallowing|popped)\b[^.!?]{{0,20}}?\b(?:whole|entire|all|bunch|lot|lots|handful|handfuls|bottle|box|packet|pack|too many|loads|dozens|dozen|fistful|every one|extra|double|triple|\d\d+)\b[^.!?]{{0,25}}?\b{_PILLS}\b",
           rf"\b(?:take|taking|swallow)\b[^.!?]{{0,15}}?\b(?:whole|entire|bunch|handful|handfuls|bottle|box|packet|too many|loads|dozens|fistful|every one)\b[^.!?]{{0,25}}?\b{_PILLS}\b",
           ),
@@ -331,6 +350,7 @@ _RULES: Final[tuple[_Rule, ...]] = (
           r"\b(?:relapsed|relapse|relapsing)\b(?: on| into| with)? (?:self harm|cutting|harming)\b",
           r"\bself harm (?:urges|relapse|scars|wounds|cuts)\b|\burges? to (?:self harm|harm myself)\b",
           rf"\b(?:fresh|new|deep) (?:cuts|wounds|scars|burns) on my\b",
+          r"\buntil (?:i|my \w+|it) (?:bleed|bleeds|bled)\b|\bmake myself bleed\b",
           ),
     # ---- wish to die ------------------------------------------------------------------------
     _rule(CRISIS, "wish_to_die", _SELF,
@@ -343,7 +363,13 @@ _RULES: Final[tuple[_Rule, ...]] = (
           r"\b(?:want|wanna|like|need|ready|deserve) to be dead\b",
           r"\bi'd (?:rather|sooner) (?:be dead|die|not be alive|not exist|not be here)\b",
           r"\bi should be dead\b",
-          r"\bbetter off (?:dead|without me|if i (?:was|were|wasn't|weren't|'m|died|disappeared|'d never|didn't exist|never)|with me gone|once i'm gone|when i'm gone|if i'm gone|after i'm gone)\b",
+          r"\bbetter off (?:dead|without me|if i (?:just )?(?:was|were|wasn't|weren't|'m|died|disappeared|'d never|didn't exist|never)|with me gone|once i'm gone|when i'm gone|if i'm gone|after i'm gone)\b",
+          r"\b(?:better|happier|easier|safer) (?:place|world|life|lives|off) (?:without me|if i (?:just )?(?:died|was gone|were gone|wasn't here|weren't here|wasn't around|weren't around))\b",
+          r"\b(?:disappear|vanish|crawl into a hole|lie down|go away|curl up)(?: forever)? and die\b",
+          r"\bi (?:should|want to|wish i could|could)\b[^.!?]{0,25}?\band (?:just )?die\b",
+          r"\b(?:want|wanna|wish|ready|need) to be gone\b(?! for| by| from| on| before| when| at| during| until| till| over)",
+          r"\bmade (?:my )?peace with (?:dying|death|my decision|ending it|leaving this world)\b",
+          r"\b(?:thinking|thought|think|thinks) (?:of|about) (?:ending it|ending my life|ending everything|ending it all|not being here|not being alive|not existing)\b",
           r"\b(?:better|happier|easier|fine) (?:off )?(?:without me|if i (?:wasn't|weren't) (?:here|around|alive|in it)|if i (?:was|were) (?:gone|dead)|if i died|with me gone)\b",
           r"\b(?:notice|care|miss me|relieved|happier|easier|better|glad|matter|even know|mind|cry)\b[^.!?]{0,25}?\bif i (?:died|was dead|were dead|was gone|were gone|disappeared|killed myself|wasn't here|wasn't around|wasn't alive|weren't here|weren't around|weren't alive|didn't exist|stopped existing|never woke up|didn't wake up)\b",
           r"\b(?:no one|nobody|no body) (?:would|will|is going to)? ?(?:even )?(?:miss me|care if i die)\b",
@@ -374,11 +400,15 @@ _RULES: Final[tuple[_Rule, ...]] = (
     _rule(CRISIS, "harm_others", _OTHER,
           rf"\bi(?:'m|'d|'ll|'ve)?\b[^.!?]{{0,25}}?\b(?:want|wanted|wanting|going|plan|planning|tempted|ready|about|think|thinking|thought|fantasi[sz]e|fantasi[sz]ing|dream|dreaming|urge|urges|feel like|could|might|will|would|'ll|'d|scared|afraid|worried|gonna)\b[^.!?]{{0,15}}?\b{_HARM_VERB} (?:him|her|them|someone|somebody|anyone|everyone|everybody|people|others|(?:my|his|her|their|that|this|the) {_PERSON})\b(?!'s feelings| feelings|'s pride)",
           r"\b(?:kill|shoot|stab|hurt) (?:everyone|everybody|people at|them all|all of them)\b",
+          r"\bshoot up (?:my|the|a|our) (?:school|office|work|workplace|church|class|college|university|mall)\b",
           r"\b(?:school|mass|workplace) shooting\b(?= i| myself)",
           ),
     # ---- abuse / unsafe at home -------------------------------------------------------------
     _rule(CRISIS, "abuse_at_home", _OTHER,
-          rf"\b{_ABUSER}\b[^.!?]{{0,20}}?\b(?:hits|hit|beats|beat|punches|punched|slaps|slapped|kicks|kicked|chokes|choked|strangles|strangled|rapes|raped|abuses|abused|assaults|assaulted|molests|molested|smacks|smacked|shoves|shoved|pushes|pushed|burns|burned|grabs|grabbed|attacks|attacked|whips|whipped|drags|dragged|throws things at|threw things at|beaten|bit|bites) me\b(?! up| with (?:a |the |that |this )?(?:question|questions|truth|idea|fact|news|bomb|some|that|this|it)| at | in (?:chess|cards|a race|the race|an argument)| to (?:it|the)| back| by (?:a|one)| so much| deeply| emotionally)",
+          rf"\b{_ABUSER}\b[^.!?]{{0,20}}?\b(?:hits|hit|beats|beat|punches|punched|slaps|slapped|kicks|kicked|chokes|choked|strangles|strangled|rapes|raped|abuses|abused|assaults|assaulted|molests|molested|smacks|smacked|shoves|shoved|burns|burned|grabs|grabbed|attacks|attacked|whips|whipped|drags|dragged|beaten|bit|bites) me\b(?! up| with| at | in (?:chess|cards|a race|the race|an argument)| to (?:it|the)| back| by (?:a|one)| so much| deeply| emotionally)",
+          rf"\b{_ABUSER}\b[^.!?]{{0,20}}?\b(?:hit|hits|beat|beats|whipped|whips|hitting|beating) me with (?:a|an|the|his|her|their|my) (?:belt|bat|stick|pan|bottle|plate|shoe|hand|fist|cable|cord|knife|chair|phone|hammer|spoon|hose|cane|ruler|remote)\b",
+          rf"\b{_ABUSER}\b[^.!?]{{0,20}}?\b(?:threw|throws|throwing) (?:\w+ ){{0,2}}at me\b",
+          rf"\b{_ABUSER}\b[^.!?]{{0,20}}?\bcomes? (?:into|in) my (?:room|bed|bedroom) at night\b",
           rf"\b{_KIN}\b[^.!?]{{0,20}}?\b(?:touches|touched|touching) me\b(?! (?:deeply|so|a lot|with|by|that|how|to (?:laugh|smile|think|go to therapy)))",
           rf"\b(?:{_ABUSER}|someone|somebody)[^.!?]{{0,20}}?\b(?:threaten|threatens|threatened|threatening|tried|tries|trying|wants|want|going|will|'ll|'s going|is going|said he'd|said she'd|says he'll|says she'll|would|'d) (?:to )?(?:kill|hurt|hit|beat|stab|shoot|strangle|choke) me\b",
           rf"\b(?:he|she|they|{_KIN})(?:'ll| will| might|'s going to| is going to| would|'d) (?:hurt|hit|beat) me(?: again)?\b",
@@ -414,13 +444,15 @@ _RULES: Final[tuple[_Rule, ...]] = (
           r"\b(?:no hope|lost all hope|lost hope|nothing (?:is ever|will ever) (?:going to )?get better|never going to get better|nothing ever gets better|it's never going to get better|won't ever get better)\b",
           r"\b(?:want|wish|wanting|wished)\b[^.!?]{0,12}?\b(?:disappear|vanish)\b",
           r"\bdisappear forever\b|\brun away and never come back\b|\bnever come back\b",
-          r"\b(?:give up|giving up|gave up)\b(?! on (?:therapy|her|him|them|sessions?|this app|the app|coffee|sugar|smoking|drinking|alcohol|my (?:\w+ )?(?:plans?|diet|job|hobby|goals?)|the idea|that idea))(?! (?:coffee|sugar|smoking|drinking|alcohol|meat))",
+          r"\b(?:give up|giving up|gave up)\b(?! on (?:therapy|her|him|them|sessions?|this app|the app|coffee|sugar|smoking|drinking|alcohol|my (?:\w+ )?(?:plans?|diet|job|hobby|goals?)|the idea|that idea))(?! (?:coffee|sugar|smoking|drinking|alcohol|meat|trying to (?:explain|get|make|tell|convince)))",
           r"\bend of my (?:rope|tether)\b|\bbreaking point\b|\bcan't hold on\b",
           r"\b(?:i'm|i feel|feeling|i've been)(?: really| so| just| honestly| actually| definitely| still)? not (?:ok|okay|alright|all right|fine|safe)\b(?! (?:with|about|that|when|if|to))",
           r"\b(?:don't|didn't) (?:want|wanna) to be (?:here|around)(?: anymore)?\b",
           r"\bi'm (?:such )?a burden\b|\bburden (?:to|on) (?:everyone|everybody|my family|them|people|my friends)\b",
           r"\b(?:no one|nobody) (?:cares|would care|would notice|loves me|would even notice)\b",
-          r"\bend it\b(?! with| between| there| here| early| on a| for today| now and)",
+          r"\bend(?:ing)? it\b(?! with| between| there| here| early| on a| for today| now and)",
+          r"\bhow i(?:'d| would| will|'ll| could| might) do it\b|\bhow to end it\b|\bmade (?:my )?peace with (?:it|everything)\b",
+          r"\b(?:punch|punching|punched|hit|hitting) (?:the )?walls?\b|\b(?:locked|hiding|hid) (?:myself )?in the (?:bathroom|bedroom|closet|car)\b",
           r"\bend things\b(?! with| between)",
           r"\bthinking about death\b|\bdark thoughts\b|\bdying inside\b|\bself destructive\b|\bwant it to be over\b",
           r"\b(?:just |please )?kill me\b",
