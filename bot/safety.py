@@ -131,6 +131,7 @@ def _word_map() -> dict[str, str]:
         "o.d.'d": "overdosed", "o.d'd": "overdosed", "od'ing": "overdosing", "oding": "overdosing",
         "ded": "dead", "dieing": "dying", "wat": "what", "wut": "what",
         "any more": "anymore", "anymor": "anymore", "nomore": "anymore",
+        "sui cide": "suicide", "sui side": "suicide", "self harn": "self harm",
     }
     for head in ("my", "my ", "mi", "mi "):
         for tail in ("self", "selv", "slef", "slf", "sef", "sefl", "seld", "sself", "selfe"):
@@ -317,6 +318,12 @@ _RULES: Final[tuple[_Rule, ...]] = (
           r"\b(?:suicide|goodbye|good bye|farewell) (?:note|notes|letter|letters|message|messages|video)\b",
           r"\b(?:wrote|writing|written|write) (?:my |a )?(?:goodbyes?|will|last letter|final letter|last letters)\b",
           r"\bsaid (?:my )?(?:last |final )?goodbyes\b",
+          r"\b(?:letters?|notes?|messages?|videos?) to say goodbye\b|\bsay(?:ing)? goodbye to (?:everyone|everybody|all of you|the world|my family|my kids|you all|everything)\b",
+          r"\bgoodbye (?:everyone|everybody|world|forever|cruel world)\b",
+          r"\b(?:knife|blade|razor|scissors|glass|lighter)\b[^.!?]{0,20}?\b(?:against|to|on|into|across) my (?:wrists?|arms?|skin|throat|neck|legs?|thighs?)\b",
+          r"\b(?:want|wanna|going|thinking|think|tempted|urge|urges|plan|planning)\b[^.!?]{0,12}?\b(?:crash|wreck|total) (?:my|the) car\b",
+          r"\b(?:won't|not going to|don't think i'll|don't think i will|don't expect to|might not|may not) be (?:here|around|alive) (?:for )?(?:much longer|long|anymore|by (?:then|next|the end)|next (?:week|month|year))\b",
+          r"\bdanger to (?:myself|others)\b",
           r"\b(?:gave|giving|give) away (?:all )?(?:of )?my (?:things|stuff|belongings|possessions|pets|clothes|stuff)\b",
           r"\bwon't be (?:here|around|alive) (?:much longer|for (?:much|very) long|anymore|for long|by (?:the end of|next))\b",
           r"\bwon't be (?:a |any )?(?:problem|burden|bother|trouble) (?:to|for) (?:anyone|anybody|you|them|everyone|my family|much longer)\b",
@@ -338,6 +345,8 @@ _RULES: Final[tuple[_Rule, ...]] = (
           r"\bsuicid(?:e|es|al)\b",
           r"\bend(?:ing)? (?:it|it all|everything|things|my life) (?:tonight|today|now|soon|for good|forever|this week|tomorrow|this weekend)\b",
           r"\bend(?:ing)? (?:it all|everything)\b",
+          r"\b(?:feel like|want to|going to|ready to|thinking of|thinking about|plan to|planning to|tempted to|decided to|about to|need to|have to) (?:end|ending) (?:things|it|it all|everything)\b(?! with| between| there| here| early| for today)",
+          r"\b(?:should|might as well|may as well|deserve to|ought to) (?:just )?(?:die|be dead|kill myself)\b",
           r"\bcommit(?:ting)? suicide\b",
           r"\bselbstmord\b|\bquiero morir|\bme quiero (?:matar|morir)\b|\bmatarme\b|\bje veux mourir\b|\bme suicider\b|\bje vais me tuer\b|\bich will sterben\b|\bmich umbringen\b|\bvoglio morire\b|\bquero morrer\b|\bme matar\b",
           ),
@@ -347,6 +356,7 @@ _RULES: Final[tuple[_Rule, ...]] = (
           rf"\b(?:cut|cutting|cuts|burn|burning|burned|burnt|scratch|scratching|scratched|carve|carving|carved|hurt|hurting|hurts|harm|harming|harmed|punish|punishing|punished|punch|punching|punched|hit|hitting|bite|biting|stab|stabbing|stabbed|bruise|bruising|bruised|starve|starving|starved|choke|choking|strangle|strangling|strangled|injure|injuring|injured|bleed|bleeding) (?:myself|my {_BODY})\b",
           r"\b(?:been|started|start|starting|still|keep|kept|back to|relapsed|relapse|relapsing|urges? to|want to|thinking about|tempted to)\b(?: \w+)?? (?:cutting|cut|burning)\b(?! (?:back|down|out|off|corners|costs|ties|class|classes|school|through|in|up|it|that|my hair|hair|the|a|an|sugar|carbs|caffeine|people|contact|someone|her|him|them|me|short|loose|ahead|across|and|to))",
           r"\bcutting again\b",
+          r"\bi (?:cut|burned|burnt|scratched) (?:again|last night|today|yesterday|this morning|tonight|earlier|deep|deeper|so deep|too deep)\b",
           r"\b(?:relapsed|relapse|relapsing)\b(?: on| into| with)? (?:self harm|cutting|harming)\b",
           r"\bself harm (?:urges|relapse|scars|wounds|cuts)\b|\burges? to (?:self harm|harm myself)\b",
           rf"\b(?:fresh|new|deep) (?:cuts|wounds|scars|burns) on my\b",
@@ -361,7 +371,8 @@ _RULES: Final[tuple[_Rule, ...]] = (
           r"\b(?:wish|wished|wishing) (?:that )?i (?:was|were|'d|had|could be|could just be) (?:dead|gone|never born|not born|not here|not alive|died|die|never been born|not been born)\b",
           r"\bwish i'd (?:never|not) (?:been )?born\b",
           r"\b(?:want|wanna|like|need|ready|deserve) to be dead\b",
-          r"\bi'd (?:rather|sooner) (?:be dead|die|not be alive|not exist|not be here)\b",
+          r"\bi'd (?:rather|sooner) (?:be dead|die|not be alive|not exist|not be here)\b(?! than)",
+          r"\b(?:rather|sooner) (?:be dead|die) than (?:live|living|go on|going on|keep|feel|be alive|wake up|exist|spend another|face|be here|carry on)\b",
           r"\bi should be dead\b",
           r"\bbetter off (?:dead|without me|if i (?:just )?(?:was|were|wasn't|weren't|'m|died|disappeared|'d never|didn't exist|never)|with me gone|once i'm gone|when i'm gone|if i'm gone|after i'm gone)\b",
           r"\b(?:better|happier|easier|safer) (?:place|world|life|lives|off) (?:without me|if i (?:just )?(?:died|was gone|were gone|wasn't here|weren't here|wasn't around|weren't around))\b",
@@ -395,6 +406,16 @@ _RULES: Final[tuple[_Rule, ...]] = (
           r"\bthink(?:ing)? (?:about|of) (?:dying|being dead|not being alive|not existing|my (?:own )?death|killing myself)\b",
           r"\bthoughts (?:of|about) (?:dying|death|being dead|not being alive)\b",
           r"\bdon't deserve to live\b",
+          r"\b(?:imagine|imagining|imagined|planning|planned|plan|thinking about|think about|picture|picturing) my (?:own )?(?:funeral|death|grave)\b",
+          r"\b(?:wish|hope|hoping|want|pray|praying|wishing)\b[^.!?]{0,12}?\b(?:a|the|some) (?:car|bus|truck|train|lorry|plane|bullet|someone|somebody)\b[^.!?]{0,10}?\b(?:would |will |to |could )?(?:hit|kill|run over|crash into|shoot) me\b",
+          r"\b(?:hope|wish|hoping|wishing|pray|praying)\b[^.!?]{0,30}?\band die\b",
+          r"\b(?:want|wanna|ready|wish|need|long|longing) to (?:be|go)\b[^.!?]{0,20}?\b(?:in heaven|to heaven|home to god|with god|with jesus|on the other side)\b|\b(?:join|be reunited with) (?:my \w+|him|her|them) (?:in heaven|on the other side)\b",
+          r"\b(?:how (?:much )?longer|how long) i can (?:stay alive|keep living|live|keep myself alive)\b",
+          r"\bi(?:'ll| will|'m going to) be dead\b",
+          r"\bbother (?:living|staying alive|being alive|waking up|existing|going on)\b",
+          r"\bhate (?:being alive|living|existing|that i'm alive|that i exist)\b",
+          r"\b(?:wish|wished|wishing) (?:that )?i (?:wasn't|weren't|didn't exist|wasn't born|wasn't here|could stop existing|could disappear forever)\b",
+          r"\bwant out of (?:this )?life\b|\bno will to live\b|\blost the will to live\b",
           ),
     # ---- harming others ---------------------------------------------------------------------
     _rule(CRISIS, "harm_others", _OTHER,
@@ -405,7 +426,7 @@ _RULES: Final[tuple[_Rule, ...]] = (
           ),
     # ---- abuse / unsafe at home -------------------------------------------------------------
     _rule(CRISIS, "abuse_at_home", _OTHER,
-          rf"\b{_ABUSER}\b[^.!?]{{0,20}}?\b(?:hits|hit|beats|beat|punches|punched|slaps|slapped|kicks|kicked|chokes|choked|strangles|strangled|rapes|raped|abuses|abused|assaults|assaulted|molests|molested|smacks|smacked|shoves|shoved|burns|burned|grabs|grabbed|attacks|attacked|whips|whipped|drags|dragged|beaten|bit|bites) me\b(?! up| with| at | in (?:chess|cards|a race|the race|an argument)| to (?:it|the)| back| by (?:a|one)| so much| deeply| emotionally)",
+          rf"\b{_ABUSER}\b[^.!?]{{0,20}}?\b(?:hits|hit|beats|beat|punches|punched|slaps|slapped|kicks|kicked|chokes|choked|strangles|strangled|rapes|raped|abuses|abused|assaults|assaulted|molests|molested|smacks|smacked|shoves|shoved|burns|burned|grabs|grabbed|attacks|attacked|whips|whipped|drags|dragged|beaten|bit|bites) (?:me|us|both of us|all of us|my \w+ and me|me and my \w+)\b(?! up| with| at | in (?:chess|cards|a race|the race|an argument)| to (?:it|the)| back| by (?:a|one)| so much| deeply| emotionally)",
           rf"\b{_ABUSER}\b[^.!?]{{0,20}}?\b(?:hit|hits|beat|beats|whipped|whips|hitting|beating) me with (?:a|an|the|his|her|their|my) (?:belt|bat|stick|pan|bottle|plate|shoe|hand|fist|cable|cord|knife|chair|phone|hammer|spoon|hose|cane|ruler|remote)\b",
           rf"\b{_ABUSER}\b[^.!?]{{0,20}}?\b(?:threw|throws|throwing) (?:\w+ ){{0,2}}at me\b",
           rf"\b{_ABUSER}\b[^.!?]{{0,20}}?\bcomes? (?:into|in) my (?:room|bed|bedroom) at night\b",
@@ -448,12 +469,16 @@ _RULES: Final[tuple[_Rule, ...]] = (
           r"\bend of my (?:rope|tether)\b|\bbreaking point\b|\bcan't hold on\b",
           r"\b(?:i'm|i feel|feeling|i've been)(?: really| so| just| honestly| actually| definitely| still)? not (?:ok|okay|alright|all right|fine|safe)\b(?! (?:with|about|that|when|if|to))",
           r"\b(?:don't|didn't) (?:want|wanna) to be (?:here|around)(?: anymore)?\b",
-          r"\bi'm (?:such )?a burden\b|\bburden (?:to|on) (?:everyone|everybody|my family|them|people|my friends)\b",
+          r"\b(?:rather|sooner) (?:be dead|die) than\b",
+          r"\bi'm (?:such )?a burden\b(?! (?:on|to) (?:her|him|my therapist)(?:'s)? (?:time|schedule|diary|calendar))|\bburden (?:to|on) (?:everyone|everybody|my family|them|people|my friends)\b",
           r"\b(?:no one|nobody) (?:cares|would care|would notice|loves me|would even notice)\b",
           r"\bend(?:ing)? it\b(?! with| between| there| here| early| on a| for today| now and)",
           r"\bhow i(?:'d| would| will|'ll| could| might) do it\b|\bhow to end it\b|\bmade (?:my )?peace with (?:it|everything)\b",
           r"\b(?:punch|punching|punched|hit|hitting) (?:the )?walls?\b|\b(?:locked|hiding|hid) (?:myself )?in the (?:bathroom|bedroom|closet|car)\b",
           r"\bend things\b(?! with| between)",
+          r"\bi(?:'ve| have)? (?:got |made )?a plan\b(?! for| to (?:get|go|study|finish|talk|tell|ask|work|see|stop|quit|leave|save|eat|sleep|exercise|move|find|apply|start|try|deal|cope|manage)| with| in place for)",
+          r"\b(?:train tracks|railway line|railway tracks)\b|\bi (?:just )?want out\b(?! of (?:my|this|the|that) (?:job|relationship|marriage|contract|lease|house|town|city|class|course|program|programme|therapy|team|group))",
+          r"\bhate my life\b|\blife (?:is|feels|seems) (?:so )?(?:pointless|meaningless|empty)\b|\bi'm worthless\b",
           r"\bthinking about death\b|\bdark thoughts\b|\bdying inside\b|\bself destructive\b|\bwant it to be over\b",
           r"\b(?:just |please )?kill me\b",
           r"\bif i died\b|\bif i was(?:n't)? gone\b",
@@ -503,11 +528,25 @@ _PAST = re.compile(
     r"\b(?:used to|years ago|months ago|a long time ago|long ago|when i was (?:a |younger|little|young|in|at|\d+)"
     r"|as a (?:kid|child|teen|teenager)|in (?:high school|middle school|college|university|my teens|my twenties)"
     r"|back then|back in|in the past|at \d+|age \d+|last year|once before|previously|history of|been clean"
-    r"|clean for|\d+ (?:days|weeks|months|years) clean|recovered|in recovery)\b"
+    r"|clean for|\d+ (?:days|weeks|months|years) clean|recovered|in recovery|still clean|stopped|quit"
+    r"|helped me stop|before i (?:met|started|found|began)|when i (?:started|began|first)|at first"
+    r"|at the start|back when)\b"
 )
 _PRESENT = re.compile(
-    r"\b(?:again|still|lately|recently|these days|right now|tonight|today|this week|currently|every day"
-    r"|every night|most nights|at the moment|started|relapsed|relapse)\b"
+    r"\b(?:again|still(?! clean)|lately|recently|these days|right now|tonight|today|this week|currently|every day"
+    r"|every night|most nights|at the moment|relapsed|relapse)\b"
+)
+
+
+_NOUN_MENTIONS: Final = ("suicid", "self ", "overdos")
+_PERSON_AFTER = re.compile(
+    r" (?:ex|friend|friends|brother|sister|mom|mum|mother|dad|father|partner|husband|wife|boyfriend|girlfriend"
+    r"|cousin|uncle|aunt|son|daughter|client|clients|patient|patients|roommate|colleague|coworker|teen|teens|kid"
+    r"|kids|child|student|students|neighbou?r|people|person|character|relative|family member)\b"
+)
+_MENTIONED = re.compile(
+    r"\b(?:talked|talk|talking|discussed|discuss|discussing|spoke|speak|speaking|chatted|covered|mentioned"
+    r"|brought up|bring up|read)(?: to \w+| with \w+)? (?:about|on|of|regarding)?(?: \w+)? ?$"
 )
 
 
@@ -570,10 +609,14 @@ def _contextual_level(rule: _Rule, text: str, m: re.Match[str], breaks: list[int
             return UNCLEAR
         if _third_party(before, m.group(0)):
             return UNCLEAR if rule.level == CRISIS else NONE
-        if _topical(before, text[m.end():clause_end]):
+        after = text[m.end():clause_end]
+        if _topical(before, after):
             return NONE
-    if rule.level == CRISIS and _PAST.search(clause) and not _PRESENT.search(clause):
-        return UNCLEAR
+        if rule.level == CRISIS and m.group(0).startswith(_NOUN_MENTIONS):
+            if _PERSON_AFTER.match(after) or _MENTIONED.search(before):
+                return UNCLEAR  # "my suicidal ex", "we talked about self harm"
+    if _PAST.search(clause) and not _PRESENT.search(clause):
+        return UNCLEAR if rule.level == CRISIS else NONE
     return rule.level
 
 

@@ -72,6 +72,37 @@ def test_crisis_in_the_middle_of_an_answer_about_therapy_is_caught(text: str) ->
     assert assess(text).level == CRISIS
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've started writing letters to say goodbye to everyone",
+        "i don't think i'll be around for much longer",
+        "I keep imagining my funeral and who would come",
+        "sometimes I hold the knife against my wrist",
+        "i wish a car would hit me",
+        "I hope I get cancer and die",
+        "I want to be with my mom in heaven",
+        "i feel like ending things",
+        "i'll be dead by friday",
+        "my dad hits my mom and me",
+        "why should i even bother living",
+        "i hate being alive",
+        "i'm worthless and should just die",
+        "i cut last night",
+        "I am a danger to myself",
+        "wish i wasn't alive",
+        "I drank bleach",
+        "I'm sitting on the edge of the roof right now",
+        "my stepdad comes into my room at night and I'm scared",
+        "my wife threw a plate at me",
+        "I'm going to shoot up my school",
+        "everyone would be better off if i just died",
+    ],
+)
+def test_indirect_statements_are_crisis(text: str) -> None:
+    assert assess(text).level == CRISIS
+
+
 # --------------------------------------------------------------------------- unclear
 
 
@@ -96,6 +127,19 @@ def test_someone_elses_risk_is_at_most_unclear() -> None:
     assert assess("my friend attempted suicide last year").level == UNCLEAR
     assert assess("my brother tried to kill himself").level == UNCLEAR
     assert assess("my sister says she wants to die").level == UNCLEAR
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we talked about my suicidal ex and how to set boundaries",
+        "she helped me stop self-harming two years ago and I'm still clean",
+        "I'd rather die than go back to my old therapist lol",
+        "i have a plan and i know when",
+    ],
+)
+def test_mentions_in_passing_are_unclear_not_crisis(text: str) -> None:
+    assert assess(text).level == UNCLEAR
 
 
 def test_a_past_attempt_is_unclear_but_a_recurrence_is_crisis() -> None:
