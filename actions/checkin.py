@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
+    alert_practice,
     button_level,
     channel_of,
     client_of,
@@ -21,7 +22,7 @@ from actions.common import (
     settings,
     with_store,
 )
-from bot.dimensions import DIMENSIONS, LEVELS, MIXED, NEGATIVE, band
+from bot.dimensions import DIMENSIONS, LEVELS, MIXED, NEGATIVE, band, is_very_low
 from bot.replies import choose, choose_reply, summary_lines
 from bot.scoring import is_unsure, score_answer
 
@@ -335,6 +336,11 @@ class ActionSubmitCheckin(Action):
             s.complete_checkin(checkin_id, summary_text)
 
         save(tracker, dispatcher, used, "complete_checkin", write_all)
+        if is_very_low(scores):
+            alert_practice(tracker, "very_low_checkin")
         dispatcher.utter_message(text=f"{intro.text}\n{summary_text}")
         dispatcher.utter_message(text=thanks.text)
-        return fresh_answer_slots() + [SlotSet("checkin_id", None), SlotSet("requested_slot", None)]
+        dispatcher.utter_message(response="utter_ask_share")
+        return fresh_answer_slots() + [
+            SlotSet("checkin_id", None), SlotSet("requested_slot", None), SlotSet("offer", "share")
+        ]

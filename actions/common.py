@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Callable, TypeVar
 
@@ -9,6 +10,7 @@ from rasa_sdk import Tracker
 
 from bot.config import Settings, load_settings
 from bot.identity import client_id
+from bot.notify import notify_in_background
 from bot.store import Store
 
 logger = logging.getLogger(__name__)
@@ -64,3 +66,23 @@ def with_store(what: str, fn: Callable[[Store], T]) -> tuple[bool, T | None]:
     except Exception as exc:  # noqa: BLE001 - a store failure must not break the conversation
         logger.error("store call %s failed: %s", what, type(exc).__name__)
         return False, None
+
+
+def alert_practice(tracker: Tracker, kind: str) -> None:
+    """POSTs a minimal alert (no words) to the practice's webhook, if one is configured.
+
+    Runs in the background: it never blocks or breaks the conversation.
+    """
+    webhook = settings().alert_webhook
+    if not webhook:
+        return
+    checkin_id = tracker.get_slot("checkin_id")
+    notify_in_background(
+        webhook,
+        {
+            "client_id": client_of(tracker),
+            "checkin_id": checkin_id,
+            "kind": kind,
+            "time": datetime.now(timezone.utc).isoformat(),
+        },
+    )

@@ -1,7 +1,6 @@
 """Crisis handling: resources at once, the check-in paused, the event flagged (never the words)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -9,8 +8,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import client_of, settings, with_store
-from bot.notify import notify_in_background
+from actions.common import alert_practice, client_of, settings, with_store
 from bot.resources import crisis_message, safe_ack_message, safety_check_question
 
 
@@ -20,18 +18,8 @@ def pause_and_flag(tracker: Tracker, kind: str) -> List[EventType]:
     checkin_id: Optional[int] = tracker.get_slot("checkin_id")
     if checkin_id is not None:
         with_store("set_status", lambda s: s.set_status(int(checkin_id), "paused"))
-    _, event_id = with_store("record_event", lambda s: s.record_event(client, kind, checkin_id))
-    webhook = settings().alert_webhook
-    if webhook:
-        notify_in_background(
-            webhook,
-            {
-                "client_id": client,
-                "checkin_id": checkin_id,
-                "kind": kind,
-                "time": datetime.now(timezone.utc).isoformat(),
-            },
-        )
+    with_store("record_event", lambda s: s.record_event(client, kind, checkin_id))
+    alert_practice(tracker, kind)
     return [ActiveLoop(None), SlotSet("requested_slot", None)]
 
 

@@ -43,3 +43,10 @@ def next_dimension(dimension: str) -> str | None:
     """The dimension asked after this one, or None after the last."""
     i = DIMENSIONS.index(dimension)
     return DIMENSIONS[i + 1] if i + 1 < len(DIMENSIONS) else None
+
+
+def is_very_low(scores: dict[str, int | None]) -> bool:
+    """A check-in worth alerting the practice about at once: the answered items average 2 or less
+    (at least three answered)."""
+    answered = [s for s in scores.values() if s is not None]
+    return len(answered) >= 3 and sum(answered) / len(answered) <= 2

@@ -98,7 +98,7 @@ def endpoints_file(action_server: str, e2e_env: dict[str, str], tmp_path_factory
     tracker_db = Path(e2e_env["RAPPORT_DATA_DIR"]) / "tracker.db"
     path.write_text(
         f'action_endpoint:\n  url: "{action_server}"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{tracker_db}"\n'
+        f'tracker_store:\n  type: components.tracker_store.ErasableSQLTrackerStore\n  dialect: "sqlite"\n  db: "{tracker_db}"\n'
     )
     return path
 
