@@ -215,6 +215,7 @@ _IDIOMS: Final = re.compile(
             r"\bdead to me\b",
             r"\bthe death of me\b",
             r"\bshoot(?:ing)? myself in the foot\b",
+            r"\bcut(?:ting|s)? myself (?:off|out|some slack|a break|short|free)\b",
             r"\bkill(?:ing|ed)? myself (?:trying|working|to (?:get|finish|make|meet|keep|please|impress|be on time))\b",
             r"\b(?:cut|cutting|burn|burned|burnt|burning|hurt|hurting|injured|injure|scratched) (?:myself|my (?:arm|wrist|leg|hand|finger|fingers|thumb|skin|back|knee|ankle|foot))\s+(?:shaving|cooking|chopping|by accident|accidentally|at the gym|playing|working out|running|lifting|exercising|gardening|on (?:a|the|some) (?:knife|glass|paper|stove|oven|pan|iron|kettle|stairs|ice))\b",
             r"\b(?:will|'ll|going to|would|'d|is going to|'s going to) kill me (?:if|when) (?:i'm late|i am late|i forget|i miss|i skip|i don't (?:call|text|show|come|finish|clean|do)|i fail|i lose|i break|i spend|i eat|(?:she|he|they) (?:find|finds|found|see|sees|saw|hear|hears|heard|notice|notices|knew|knows|know|knew))\b",
@@ -449,6 +450,9 @@ _RULES: Final[tuple[_Rule, ...]] = (
           r"\btook (?:his|her|their) (?:own )?life\b",
           r"\b(?:committed|died by|attempted) suicide\b",
           ),
+    _rule(UNCLEAR, "self_harm", _FIXED,
+          r"\b(?:stopped|quit|stop|quitting|stopping) (?:cutting|self harm\w*|hurting myself|harming myself|burning myself)\b",
+          ),
     # ---- unclear: distress ------------------------------------------------------------------
     _rule(UNCLEAR, "distress", _SELF,
           r"\bcan't (?:do|keep doing|take|cope with|bear|handle|deal with|stand|face) (?:this|it|any of this|life|everything|this life|it all)(?: anymore| any longer)\b",
@@ -494,10 +498,12 @@ _RULES: Final[tuple[_Rule, ...]] = (
 _CLAUSE_BREAK = re.compile(r"[.!?;]+|\bbut\b|\bthough\b|\balthough\b|\bhowever\b|\banyway\b|\banyways\b")
 _TOKEN = re.compile(r"[a-z0-9']+|,")
 _NEGATION_NOISE = re.compile(
-    r"\b(?:can't stop|couldn't stop|can't help|can't get|can't shake|not sure|don't know|didn't know"
+    r"\b(?:not a day goes by(?: that| when| where| without)?(?: i don't)?"
+    r"|\w+n't (?:stop|stopped|help|shake|escape|get rid of|get over)|\w+n't been able to stop|can't stop|couldn't stop|can't help|can't get|can't shake|not sure|don't know|didn't know"
     r"|not going to lie|no one|nobody|not even|not only|not just|don't care|doesn't matter"
     r"|never stop|never stopped|not a day|won't stop|don't think i can|never thought i'd|never thought i would"
-    r"|never (?:felt|been|was) (?:this|so|more)|never felt like this|not this)\b"
+    r"|never (?:felt|been|was) (?:this|so|more)|never felt like this|not this"
+    r")\b"
 )
 _NEGATORS = frozenset({"not", "never", "without", "nor", "neither"})
 _BARRIERS = frozenset({",", "and", "so", "because", "then", "or", "cause", "that", "if"})
@@ -528,7 +534,8 @@ _PAST = re.compile(
     r"\b(?:used to|years ago|months ago|a long time ago|long ago|when i was (?:a |younger|little|young|in|at|\d+)"
     r"|as a (?:kid|child|teen|teenager)|in (?:high school|middle school|college|university|my teens|my twenties)"
     r"|back then|back in|in the past|at \d+|age \d+|last year|once before|previously|history of|been clean"
-    r"|clean for|\d+ (?:days|weeks|months|years) clean|recovered|in recovery|still clean|stopped|quit"
+    r"|clean for|\d+ (?:days|weeks|months|years) clean|recovered|in recovery|still clean"
+    r"|(?:stopped|quit) (?:self harm\w*|cutting|hurting myself|harming myself|burning myself)"
     r"|helped me stop|before i (?:met|started|found|began)|when i (?:started|began|first)|at first"
     r"|at the start|back when)\b"
 )

@@ -236,6 +236,16 @@ def test_negation_does_not_reach_across_clauses() -> None:
     assert assess("I've never felt this suicidal").level == CRISIS
 
 
+def test_double_negatives_and_cannot_stop_are_not_negation() -> None:
+    assert assess("i haven't stopped thinking about killing myself").level == CRISIS
+    assert assess("not a day goes by that i don't think about killing myself").level == CRISIS
+    assert assess("I haven't been able to stop thinking about suicide").level == CRISIS
+
+
+def test_stopping_self_harm_is_unclear() -> None:
+    assert assess("I stopped cutting last year") == SafetyResult(UNCLEAR, "self_harm", False)
+
+
 def test_a_wish_not_to_live_is_crisis_despite_its_negative_words() -> None:
     assert assess("I don't want to be alive anymore").level == CRISIS
     assert assess("i dont see any reason to live").level == CRISIS
