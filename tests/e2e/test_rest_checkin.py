@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -69,8 +71,10 @@ def test_full_checkin_with_digressions_is_stored_and_exported(rasa_server: RasaS
     assert last_buttons(back) == LEVEL_TITLES  # the skipped question again
     say("100%")
     say("nope")
-    end = " ".join(texts(say("no thanks")))
-    assert "mostly" in end and "she talks over me" in end  # the summary, in their own words
+    end = say("no thanks")
+    assert "mostly" in " ".join(texts(end)) and "she talks over me" in " ".join(texts(end))  # in their words
+    assert last_buttons(end) == ["Share with my therapist", "Keep it private"]
+    assert "therapist will be able to see" in " ".join(texts(say("/share_checkin")))
 
     # Genuineness: no empathic line is repeated (questions, which carry buttons, may be re-asked).
     replies = [m["text"] for m in said if m.get("text") and not m.get("buttons")]
@@ -135,3 +139,56 @@ def test_crisis_mid_checkin_gets_resources_and_pauses(rasa_server: RasaServer, e
     assert checkin["status"] == "paused"
     assert [e["kind"] for e in checkin["events"]] == ["crisis"]
     assert "kill" not in json.dumps(checkin)  # the crisis words are not copied into the store
+
+
+def complete_checkin(rasa_server: RasaServer, sender: str, answers=("mostly",) * 5) -> list[dict]:
+    rasa_server.send(sender, "check in")
+    reply: list[dict] = []
+    for answer in answers:
+        reply = rasa_server.send(sender, answer)
+    return reply
+
+
+def test_a_private_checkin_is_exported_only_by_its_date(rasa_server: RasaServer, e2e_env):
+    before = {c["checkin_id"] for c in export(e2e_env)}
+    sender = f"client-{uuid.uuid4()}"
+    complete_checkin(rasa_server, sender, ("yes completely", "mostly", "completely", "mostly", "yes"))
+    assert "stays private" in " ".join(texts(rasa_server.send(sender, "keep it just for me")))
+    [checkin] = checkins_of(e2e_env, before)
+    assert checkin["private"] is True and "answers" not in checkin and "a private check-in on" in checkin["note"]
+
+
+def test_client_sees_their_last_summary(rasa_server: RasaServer):
+    sender = f"client-{uuid.uuid4()}"
+    assert "haven't finished a check-in" in " ".join(texts(rasa_server.send(sender, "show my last summary")))
+    complete_checkin(rasa_server, sender, ("a little", "mostly", "mostly", "mostly", "mostly"))
+    rasa_server.send(sender, "/share_checkin")
+    shown = " ".join(texts(rasa_server.send(sender, "show my last summary")))
+    assert "Your last check-in" in shown and "a little" in shown
+
+
+def test_delete_my_data_erases_checkins_and_the_conversation(rasa_server: RasaServer, e2e_env):
+    before = {c["checkin_id"] for c in export(e2e_env)}
+    sender = f"client-{uuid.uuid4()}"
+    complete_checkin(rasa_server, sender)
+    rasa_server.send(sender, "/share_checkin")
+    assert len(checkins_of(e2e_env, before)) == 1
+    confirm = rasa_server.send(sender, "please delete my data")
+    assert last_buttons(confirm) == ["Yes, delete it all", "No, keep it"]
+    assert "deleted" in " ".join(texts(rasa_server.send(sender, "yes")))
+    assert checkins_of(e2e_env, before) == []
+    tracker_db = Path(e2e_env["RAPPORT_DATA_DIR"]) / "tracker.db"
+    with sqlite3.connect(tracker_db) as db:
+        [(rows,)] = db.execute("SELECT count(*) FROM events WHERE sender_id = ?", (sender,)).fetchall()
+    assert rows == 0
+    # A new conversation starts fresh: no offer to resume, no summary.
+    assert "haven't finished a check-in" in " ".join(texts(rasa_server.send(sender, "show my last summary")))
+
+
+def test_declining_deletion_keeps_everything(rasa_server: RasaServer, e2e_env):
+    before = {c["checkin_id"] for c in export(e2e_env)}
+    sender = f"client-{uuid.uuid4()}"
+    complete_checkin(rasa_server, sender)
+    rasa_server.send(sender, "delete my data")
+    assert "nothing has been deleted" in " ".join(texts(rasa_server.send(sender, "no")))
+    assert len(checkins_of(e2e_env, before)) == 1

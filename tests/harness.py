@@ -1,0 +1,111 @@
+"""Starting and stopping the real Rasa servers, for end-to-end tests and benchmarks.
+
+Plain functions (no pytest): tests/e2e/conftest.py and bench/ both use them.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+MODEL = ROOT / "models" / "rapport.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_env(data_dir: Path, **overrides: str) -> dict[str, str]:
+    """Environment for servers and the CLI: a fresh SQLite store under `data_dir`, fresh secrets,
+    every Rapport setting explicit (so a developer's .env never leaks into a test)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")}
+    env.update(
+        RAPPORT_DATA_DIR=str(data_dir),
+        RAPPORT_DATABASE_URL=f"sqlite:///{data_dir / 'rapport.db'}",
+        RAPPORT_ID_SECRET=secrets.token_hex(16),
+        RAPPORT_ENCRYPTION_KEYS=base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        RAPPORT_LOCALE="US",
+        RAPPORT_PRACTICE_NAME="Test Practice",
+        RAPPORT_ONCALL_NUMBER="",
+        RAPPORT_ALERT_WEBHOOK="",
+        RAPPORT_SHARE_DEFAULT="share",
+        RAPPORT_RETENTION_DAYS="180",
+        RASA_TELEMETRY_ENABLED="false",
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        PYTHONPATH=str(ROOT),
+    )
+    env.update(overrides)
+    return env
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(url, timeout=2).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} did not come up in {timeout}s:\n{log.read_text()[-3000:]}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def start_action_server(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+    """Starts the action server; returns the process and its webhook URL once it answers."""
+    port = free_port()
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    wait_until_up(f"http://127.0.0.1:{port}/health", proc, log)
+    return proc, f"http://127.0.0.1:{port}/webhook"
+
+
+def write_endpoints(path: Path, action_url: str, tracker_db: Path) -> Path:
+    path.write_text(
+        f'action_endpoint:\n  url: "{action_url}"\n'
+        "tracker_store:\n  type: components.tracker_store.ErasableSQLTrackerStore\n"
+        f'  dialect: "sqlite"\n  db: "{tracker_db}"\n'
+    )
+    return path
+
+
+def start_rasa_server(
+    env: dict[str, str], endpoints: Path, token: str, log: Path, port: int | None = None
+) -> tuple[subprocess.Popen, str]:
+    """Starts `rasa run` (REST channel + HTTP API with `token`); returns the process and base URL."""
+    port = port or free_port()
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
+             "--credentials", str(ROOT / "credentials.yml"), "--enable-api", "--auth-token", token,
+             "--interface", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    wait_until_up(f"http://127.0.0.1:{port}/", proc, log)
+    return proc, f"http://127.0.0.1:{port}"
