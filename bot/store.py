@@ -285,6 +285,26 @@ def _check_score(score: object) -> int | None:
     return score
 
 
+def _check_checkin_id(value: object) -> int:
+    """A check-in id as int; ints stored in slots often come back as "12" or 12.0."""
+    if isinstance(value, bool):
+        raise TypeError("checkin_id must be an int, not a bool")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise ValueError(f"checkin_id must be an integer, got {value!r}")
+
+
+def _check_shared(value: object) -> bool:
+    # Strict on purpose: bool("false") is True, and sharing is a privacy decision.
+    if not isinstance(value, bool):
+        raise TypeError(f"shared must be True or False, got {value!r}")
+    return value
+
+
 def _check_text(name: str, value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be str, got {type(value).__name__}")
@@ -498,6 +518,7 @@ class Store:
         (in_progress or paused) is marked abandoned: a client has at most one open check-in.
         Call `open_checkin` first to resume instead.
         """
+        _check_shared(shared)
         _check_identifier("client_id", client_id, CLIENT_ID_MAX)
         _check_identifier("channel", channel, CHANNEL_MAX)
         now = self._clock()
@@ -516,7 +537,7 @@ class Store:
                     client_id=client_id,
                     channel=channel,
                     status=IN_PROGRESS,
-                    shared=bool(shared),
+                    shared=shared,
                     started_at=now,
                     updated_at=now,
                     completed_at=None,
@@ -537,6 +558,7 @@ class Store:
         A skipped answer has no score. The answer's created_at is kept on update; its
         follow-up, if any, is kept too.
         """
+        checkin_id = _check_checkin_id(checkin_id)
         _check_dimension(dimension)
         _check_score(score)
         _check_text("text", text)
@@ -573,6 +595,7 @@ class Store:
 
         The dimension must have been answered first (ValueError otherwise).
         """
+        checkin_id = _check_checkin_id(checkin_id)
         _check_dimension(dimension)
         _check_text("text", text)
         now = self._clock()
@@ -592,6 +615,7 @@ class Store:
 
     def set_status(self, checkin_id: int, status: str) -> None:
         """Set a check-in's status (one of STATUSES). Completing stamps completed_at once."""
+        checkin_id = _check_checkin_id(checkin_id)
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
         now = self._clock()
@@ -603,12 +627,15 @@ class Store:
 
     def set_shared(self, checkin_id: int, shared: bool) -> None:
         """Whether this check-in is visible to the therapist."""
+        shared = _check_shared(shared)
+        checkin_id = _check_checkin_id(checkin_id)
         now = self._clock()
         with self._transaction() as session:
-            self._touch(session, checkin_id, now, shared=bool(shared))
+            self._touch(session, checkin_id, now, shared=shared)
 
     def complete_checkin(self, checkin_id: int, summary_text: str) -> None:
         """Store the summary and mark the check-in completed (safe to retry)."""
+        checkin_id = _check_checkin_id(checkin_id)
         _check_text("summary_text", summary_text)
         now = self._clock()
         token = self._encrypt(summary_text)
@@ -631,6 +658,8 @@ class Store:
 
     def record_event(self, client_id: str, kind: str, checkin_id: int | None = None) -> int:
         """Record that something happened (e.g. "crisis"); never the message text. Returns its id."""
+        if checkin_id is not None:
+            checkin_id = _check_checkin_id(checkin_id)
         _check_identifier("client_id", client_id, CLIENT_ID_MAX)
         _check_identifier("kind", kind, KIND_MAX)
         now = self._clock()
@@ -647,6 +676,7 @@ class Store:
 
     def set_label(self, client_id: str, label: str | None) -> None:
         """The practice's own name for a client (stored encrypted); None clears it."""
+        _check_identifier("client_id", client_id, CLIENT_ID_MAX)
         if label is not None:
             _check_text("label", label)
         with self._transaction() as session:
@@ -662,6 +692,7 @@ class Store:
 
     def delete_client(self, client_id: str) -> int:
         """Erase a client and everything stored about them. Returns how many check-ins went."""
+        _check_identifier("client_id", client_id, CLIENT_ID_MAX)
         with self._transaction() as session:
             count = session.execute(
                 select(func.count()).select_from(checkin_table).where(checkin_table.c.client_id == client_id)
@@ -741,12 +772,12 @@ class Store:
 
     # ------------------------------------------------------------------ reads
 
-    def _answer_view(self, row: Any) -> AnswerView:
+    def _answer_view(self, row: Any, include_text: bool = True) -> AnswerView:
         return AnswerView(
             dimension=row.dimension,
             score=row.score,
-            text=self._decrypt(row.text) or "",
-            followup=self._decrypt(row.followup),
+            text=(self._decrypt(row.text) or "") if include_text else "",
+            followup=self._decrypt(row.followup) if include_text else None,
             skipped=bool(row.skipped),
             created_at=row.created_at,
             updated_at=row.updated_at,
@@ -813,10 +844,12 @@ class Store:
             return None if row is None else self._load_one(session, row)
 
     def checkin(self, checkin_id: int) -> CheckinView | None:
+        checkin_id = _check_checkin_id(checkin_id)
         return self._first_checkin(select(checkin_table).where(checkin_table.c.id == checkin_id))
 
     def open_checkin(self, client_id: str) -> CheckinView | None:
         """The client's latest check-in that is in_progress or paused, if any."""
+        _check_identifier("client_id", client_id, CLIENT_ID_MAX)
         return self._first_checkin(
             select(checkin_table)
             .where(checkin_table.c.client_id == client_id, checkin_table.c.status.in_(OPEN_STATUSES))
@@ -825,6 +858,7 @@ class Store:
 
     def last_completed(self, client_id: str) -> CheckinView | None:
         """The client's most recently completed check-in, if any."""
+        _check_identifier("client_id", client_id, CLIENT_ID_MAX)
         return self._first_checkin(
             select(checkin_table)
             .where(checkin_table.c.client_id == client_id, checkin_table.c.status == COMPLETED)
@@ -833,43 +867,58 @@ class Store:
 
     def answers(self, checkin_id: int) -> dict[str, AnswerView]:
         """The answers of one check-in by dimension, in DIMENSIONS order."""
+        checkin_id = _check_checkin_id(checkin_id)
         with self._transaction() as session:
             rows = session.execute(select(answer_table).where(answer_table.c.checkin_id == checkin_id))
             return self._ordered({row.dimension: self._answer_view(row) for row in rows})
 
-    def checkins(self, client_id: str | None = None) -> list[CheckinView]:
-        """Every check-in (or one client's), oldest first, with answers, summary and events.
+    def checkins(
+        self,
+        client_id: str | None = None,
+        *,
+        since: datetime | None = None,
+        include_text: bool = True,
+    ) -> list[CheckinView]:
+        """Every check-in (or one client's; or only those started at or after `since`), oldest
+        first, with answers, summary and events. Four queries, however many check-ins.
 
-        Four queries in all, however many check-ins there are.
+        Decrypting is most of the cost (~120,000 texts for 20,000 check-ins): for scores and
+        statuses only, pass include_text=False and every text, follow-up and summary is left
+        empty ("" / None) instead of decrypted.
         """
+        if client_id is not None:
+            _check_identifier("client_id", client_id, CLIENT_ID_MAX)
+        conditions = []
+        if client_id is not None:
+            conditions.append(checkin_table.c.client_id == client_id)
+        if since is not None:
+            conditions.append(checkin_table.c.started_at >= since)
+
         def scoped(query: Any, checkin_column: Column) -> Any:
-            if client_id is None:
+            if not conditions:
                 return query
-            return query.join(checkin_table, checkin_table.c.id == checkin_column).where(
-                checkin_table.c.client_id == client_id
-            )
+            return query.join(checkin_table, checkin_table.c.id == checkin_column).where(*conditions)
 
         with self._transaction() as session:
-            checkin_query = select(checkin_table).order_by(
-                checkin_table.c.started_at, checkin_table.c.id
-            )
-            if client_id is not None:
-                checkin_query = checkin_query.where(checkin_table.c.client_id == client_id)
-            rows = session.execute(checkin_query).all()
+            rows = session.execute(
+                select(checkin_table)
+                .where(*conditions)
+                .order_by(checkin_table.c.started_at, checkin_table.c.id)
+            ).all()
 
             answers: dict[int, dict[str, AnswerView]] = {}
             for a in session.execute(scoped(select(answer_table), answer_table.c.checkin_id)):
-                answers.setdefault(a.checkin_id, {})[a.dimension] = self._answer_view(a)
+                answers.setdefault(a.checkin_id, {})[a.dimension] = self._answer_view(a, include_text)
 
-            summaries: dict[int, str | None] = {
-                s.checkin_id: self._decrypt(s.text)
-                for s in session.execute(scoped(select(summary_table), summary_table.c.checkin_id))
-            }
+            summaries: dict[int, str | None] = {}
+            if include_text:
+                for s in session.execute(scoped(select(summary_table), summary_table.c.checkin_id)):
+                    summaries[s.checkin_id] = self._decrypt(s.text)
 
             events: dict[int, list[EventView]] = {}
-            event_query = select(event_table).where(event_table.c.checkin_id.is_not(None))
-            if client_id is not None:
-                event_query = event_query.where(event_table.c.client_id == client_id)
+            event_query = scoped(select(event_table), event_table.c.checkin_id).where(
+                event_table.c.checkin_id.is_not(None)
+            )
             for e in session.execute(event_query.order_by(event_table.c.created_at, event_table.c.id)):
                 events.setdefault(e.checkin_id, []).append(self._event_view(e))
 
@@ -882,6 +931,8 @@ class Store:
 
     def events(self, client_id: str | None = None) -> list[EventView]:
         """Every event (or one client's), oldest first, including those outside a check-in."""
+        if client_id is not None:
+            _check_identifier("client_id", client_id, CLIENT_ID_MAX)
         query = select(event_table).order_by(event_table.c.created_at, event_table.c.id)
         if client_id is not None:
             query = query.where(event_table.c.client_id == client_id)
@@ -894,6 +945,7 @@ class Store:
 
     def client(self, client_id: str) -> ClientView | None:
         """One client, or None."""
+        _check_identifier("client_id", client_id, CLIENT_ID_MAX)
         found = self._clients(client_id)
         return found[0] if found else None
 

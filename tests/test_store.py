@@ -538,3 +538,46 @@ def test_from_settings_needs_a_key(tmp_path: Path) -> None:
         load_settings({"RAPPORT_DATABASE_URL": url, "RAPPORT_ENCRYPTION_KEYS": f"{generate_key()}, {key}"})
     )
     assert store.url == url and store.cipher.key_count == 2
+
+
+def test_checkins_since_and_without_text(store_url: str, cipher: TextCipher) -> None:
+    clock = Clock(datetime(2024, 6, 1, tzinfo=timezone.utc))
+    store = Store(store_url, cipher, clock=clock)
+    old = store.start_checkin(CLIENT, "rest", shared=True)
+    store.record_answer(old, "team", 2, "old")
+    clock.advance(days=10)
+    new = store.start_checkin(OTHER, "rest", shared=True)
+    store.record_answer(new, "team", 4, "new words")
+    store.record_followup(new, "team", "more")
+    store.record_event(OTHER, "crisis", new)
+    store.complete_checkin(new, "summary")
+
+    recent = store.checkins(since=datetime(2024, 6, 5, tzinfo=timezone.utc))
+    assert [c.id for c in recent] == [new] and recent[0].answers["team"].text == "new words"
+    assert [e.kind for e in recent[0].events] == ["crisis"]
+    assert store.checkins(CLIENT, since=datetime(2024, 6, 5, tzinfo=timezone.utc)) == []
+
+    bare = store.checkins(include_text=False)
+    assert [c.answers["team"].score for c in bare] == [2, 4]
+    assert bare[1].answers["team"].text == "" and bare[1].answers["team"].followup is None
+    assert bare[1].summary is None and [e.kind for e in bare[1].events] == ["crisis"]
+    store.dispose()
+
+
+def test_checkin_ids_from_slots_and_strict_sharing(sqlite_store: Store) -> None:
+    checkin_id = sqlite_store.start_checkin(CLIENT, "rest", shared=True)
+    sqlite_store.record_answer(str(checkin_id), "team", 3, "from a text slot")  # type: ignore[arg-type]
+    sqlite_store.record_followup(float(checkin_id), "team", "from a float slot")  # type: ignore[arg-type]
+    assert sqlite_store.answers(checkin_id)["team"].followup == "from a float slot"
+    for bad in ("12a", 1.5, None, True):
+        with pytest.raises((ValueError, TypeError)):
+            sqlite_store.set_status(bad, PAUSED)  # type: ignore[arg-type]
+    for bad_shared in ("false", 0, None):
+        with pytest.raises(TypeError):
+            sqlite_store.set_shared(checkin_id, bad_shared)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            sqlite_store.start_checkin(OTHER, "rest", bad_shared)  # type: ignore[arg-type]
+    assert sqlite_store.checkin(checkin_id).shared is True
+    assert sqlite_store.open_checkin(OTHER) is None
+    with pytest.raises(ValueError):
+        sqlite_store.open_checkin("bad\x00id")
