@@ -12,7 +12,7 @@ mkdir -p var
 
 .venv/bin/python -m bot.review migrate >/dev/null
 
-.venv/bin/rasa run actions --actions actions --port 5055 --host 127.0.0.1 > var/actions.log 2>&1 &
+SANIC_HOST=127.0.0.1 .venv/bin/rasa run actions --actions actions --port 5055 > var/actions.log 2>&1 &
 actions_pid=$!
 cleanup() { kill "$actions_pid" 2>/dev/null || true; wait "$actions_pid" 2>/dev/null || true; }
 trap cleanup EXIT INT TERM

@@ -45,6 +45,7 @@ def server_env(data_dir: Path, **overrides: str) -> dict[str, str]:
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         TF_CPP_MIN_LOG_LEVEL="2",
         PYTHONPATH=str(ROOT),
+        SANIC_HOST="127.0.0.1",  # the action server has no authentication: loopback only
     )
     env.update(overrides)
     return env

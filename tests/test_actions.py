@@ -195,3 +195,43 @@ def test_skip_and_go_back(env):
     assert slots_of(events) == {"heard": None, "heard_more": None, "scores": {"team": 4}}
     events, messages = run(ActionGoBack(), tracker("go back", {"requested_slot": "team"}, intent="go_back"))
     assert events == [] and messages[0]["response"] == "utter_back_at_first"
+
+
+def test_crisis_pauses_flags_and_alerts_the_practice_without_words(env, monkeypatch):
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from actions.safety import ActionCrisisResponse
+
+    received: list[dict] = []
+    arrived = threading.Event()
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's naming
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+            arrived.set()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("RAPPORT_ALERT_WEBHOOK", f"http://127.0.0.1:{server.server_port}/hook")
+        common.settings.cache_clear()
+        checkin_id = start()
+        words = "i want to end my life"
+        events, messages = run(ActionCrisisResponse(), tracker(words, {"checkin_id": checkin_id}, intent="crisis"))
+        assert "988" in messages[0]["text"]
+        assert {"event": "active_loop", "name": None} in [
+            {"event": e["event"], "name": e.get("name")} for e in events if e["event"] == "active_loop"]
+        checkin = common.store().checkin(checkin_id)
+        assert checkin.status == "paused" and [e.kind for e in checkin.events] == ["crisis"]
+        assert arrived.wait(10), "the webhook was not called"
+        assert received[0]["kind"] == "crisis" and received[0]["checkin_id"] == checkin_id
+        assert "end my life" not in json.dumps(received)
+    finally:
+        server.shutdown()

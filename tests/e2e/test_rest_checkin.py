@@ -192,3 +192,17 @@ def test_declining_deletion_keeps_everything(rasa_server: RasaServer, e2e_env):
     rasa_server.send(sender, "delete my data")
     assert "nothing has been deleted" in " ".join(texts(rasa_server.send(sender, "no")))
     assert len(checkins_of(e2e_env, before)) == 1
+
+
+def test_logs_never_carry_the_clients_words_or_id(rasa_server: RasaServer, e2e_env):
+    sender = f"secret-sender-{uuid.uuid4()}"
+    marker = f"zebra{uuid.uuid4().hex[:8]} listens mostly"
+    rasa_server.send(sender, "check in")
+    rasa_server.send(sender, marker)
+    rasa_server.send(sender, "honestly i want to end my life")
+    logs = [rasa_server.log, *Path(rasa_server.log).parent.parent.glob("logs*/actions.log")]
+    for log in logs:
+        content = Path(log).read_text()
+        assert sender not in content, log
+        assert marker.split()[0] not in content, log
+        assert "end my life" not in content, log
