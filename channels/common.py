@@ -1,0 +1,139 @@
+"""What the channels share: settings from `${VARS}`, numbered options, and safe retries."""
+from __future__ import annotations
+
+import logging
+import os
+import re
+from typing import Any, Iterable, Mapping
+
+from rasa.core.channels.channel import UserMessage
+from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.exceptions import InvalidConfigException
+
+logger = logging.getLogger(__name__)
+
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand_env(value: Any, env: Mapping[str, str] | None = None) -> str:
+    """`${NAME}` references in `value` replaced by the environment's values; unset names give "".
+
+    credentials.yml quotes these values so that Rasa leaves them alone (Rasa refuses to start
+    when an unquoted `${NAME}` is unset); a channel then treats empty settings as "off".
+    """
+    env = os.environ if env is None else env
+    if value is None:
+        return ""
+    return _ENV_REFERENCE.sub(lambda match: env.get(match.group(1), ""), str(value)).strip()
+
+
+def channel_settings(
+    channel: str,
+    credentials: Mapping[str, Any] | None,
+    required: Iterable[str],
+    optional: Iterable[str] = (),
+) -> dict[str, str] | None:
+    """The channel's expanded settings, or None when every required one is empty (channel off).
+
+    A channel with some but not all of its required settings is refused at start-up: half a
+    configuration usually means a missing secret, and a webhook without its secret is open to anyone.
+    """
+    credentials = credentials or {}
+    settings = {key: expand_env(credentials.get(key)) for key in (*required, *optional)}
+    required = list(required)
+    missing = [key for key in required if not settings[key]]
+    if len(missing) == len(required):
+        logger.info("The %s channel is off: its settings in credentials.yml are empty.", channel)
+        return None
+    if missing:
+        raise InvalidConfigException(
+            f"The {channel} channel is half configured: {', '.join(missing)} empty in "
+            f"credentials.yml (set the environment variables it names; see docs/channels.md)."
+        )
+    return settings
+
+
+def numbered_options(buttons: list[dict[str, Any]]) -> str:
+    """Buttons as a line for channels without buttons: "Reply 1-5: 1 not at all, 2 a little, ..."."""
+    titles = [_lower_first(str(button.get("title", "")).strip()) for button in buttons]
+    if len(titles) == 1:
+        return f"Reply 1: {titles[0]}"
+    options = ", ".join(f"{number} {title}" for number, title in enumerate(titles, start=1))
+    return f"Reply 1-{len(titles)}: {options}"
+
+
+def _lower_first(title: str) -> str:
+    return title[:1].lower() + title[1:]
+
+
+def latest_buttons(events: Iterable[Any]) -> list[dict[str, Any]]:
+    """The buttons of the bot's latest turn (since the client last spoke), or [] if it had none."""
+    for event in reversed(list(events)):
+        if isinstance(event, UserUttered):
+            return []
+        if isinstance(event, BotUttered) and (event.data or {}).get("buttons"):
+            return list(event.data["buttons"])
+    return []
+
+
+def payload_for_reply(text: str | None, buttons: list[dict[str, Any]]) -> str | None:
+    """The payload of button N when `text` is just the number N of one of `buttons`, else None."""
+    reply = (text or "").strip().rstrip(".")
+    if not reply.isdigit() or not buttons:
+        return None
+    number = int(reply)
+    if 1 <= number <= len(buttons):
+        return str(buttons[number - 1].get("payload") or "") or None
+    return None
+
+
+async def numbered_reply_as_payload(agent: Any, sender_id: str, text: str | None) -> str | None:
+    """A reply of "N" to numbered options becomes the payload of button N; other text is unchanged.
+
+    Reads the conversation (no lock needed for a read); a store failure leaves the text as it is,
+    so a level question still gets the digit, which the answer scorer understands.
+    """
+    try:
+        tracker = await agent.tracker_store.retrieve(sender_id)
+    except Exception as error:  # noqa: BLE001 - never lose the message over a lookup
+        logger.warning("could not read the conversation to map a numbered reply: %s", type(error).__name__)
+        return text
+    if tracker is None:
+        return text
+    return payload_for_reply(text, latest_buttons(tracker.events)) or text
+
+
+def replies_after(events: Iterable[Any], message_id: str) -> list[BotUttered] | None:
+    """The bot messages that answered the client message `message_id`, or None if it never arrived."""
+    replies: list[BotUttered] | None = None
+    for event in events:
+        if isinstance(event, UserUttered):
+            if replies is not None:
+                break
+            if event.message_id == message_id:
+                replies = []
+        elif replies is not None and isinstance(event, BotUttered):
+            replies.append(event)
+    return replies
+
+
+async def handle_once(agent: Any, message: UserMessage) -> bool:
+    """Handles `message` unless a message with the same id was handled before; then its replies
+    are sent again to the message's output channel. Returns True when the message was handled now, False if replayed.
+
+    Does what `Agent.handle_message` does (lock the conversation, then process), with the check
+    inside the same lock: a retry that arrives while the first attempt is still running waits for
+    it and then replays its answer, so no answer is ever applied twice. If the first attempt died
+    (a replica killed mid-request), the retry finds nothing stored and the message is handled.
+    """
+    if not agent.is_ready():
+        raise RuntimeError("no model is loaded")
+    async with agent.lock_store.lock(message.sender_id):
+        tracker = await agent.tracker_store.retrieve(message.sender_id)
+        previous = replies_after(tracker.events, message.message_id) if tracker else None
+        if previous is None:
+            await agent.processor.handle_message(message)
+            return True
+    for reply in previous:
+        await message.output_channel.send_response(message.sender_id, reply.message())
+    return False
