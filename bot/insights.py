@@ -49,12 +49,13 @@ RULES: tuple[str, ...] = (LOW_ITEM, LOW_TOTAL, ITEM_DROP_RULE, TOTAL_DROP_RULE)
 
 TALKING_POINTS_FILE = Path(__file__).resolve().parent / "web" / "talking_points.yml"
 
+# How each item is named in alert messages ("Low item: feeling heard scored 2 of 5 ...").
 SHORT_NAMES: Mapping[str, str] = {
-    "team": "on their team",
-    "heard": "heard",
-    "warmth": "warmth",
-    "worth": "worth",
-    "understood": "understood",
+    "team": "therapist on their team",
+    "heard": "feeling heard",
+    "warmth": "warmth and support",
+    "worth": "treated as a person of worth",
+    "understood": "feeling understood",
 }
 
 
