@@ -1,4 +1,12 @@
-"""A REST channel whose retries are safe: the `app` channel, for a practice's own app or portal.
+"""REST channels: Rasa's REST channel hardened (`rest`), and a retry-safe one (`app`).
+
+`ValidatedRestInput` (name `rest`, POST /webhooks/rest/webhook with {"sender", "message"}): as
+Rasa's, but a malformed body gets a 400 instead of a 500, the caller cannot choose the input
+channel name (Rasa's lets a body say "input_channel": "twilio", which is part of the client's
+pseudonymous id), a failure is logged without the client's words, and when a `token` is configured
+every call needs `Authorization: Bearer <token>` (401 otherwise).
+
+`RetrySafeRestInput`, the `app` channel, for a practice's own app or portal:
 
 POST /webhooks/app/webhook with JSON {"sender": ..., "message": ..., "message_id": ...}; the answer
 is the bot's messages, as from Rasa's REST channel. A client that got no answer (a timeout, a
@@ -12,6 +20,8 @@ unguessable random id kept by the app (it is checked to look like one).
 """
 from __future__ import annotations
 
+import hmac
+import logging
 import re
 from http import HTTPStatus
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
@@ -21,7 +31,87 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.common import handle_once
+from channels.common import expand_env, handle_once
+
+logger = logging.getLogger(__name__)
+
+MAX_REST_MESSAGE_CHARS = 100_000
+MAX_REST_SENDER_CHARS = 256
+
+
+class ValidatedRestInput(InputChannel):
+    """credentials.yml key: token (optional; empty = no bearer token needed)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls(expand_env((credentials or {}).get("token")))
+
+    def __init__(self, token: str = "") -> None:
+        self.token = token
+
+    def is_authorized(self, request: Request) -> bool:
+        if not self.token:
+            return True
+        scheme, _, given = (request.headers.get("Authorization") or "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), self.token.encode())
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("rapport_rest_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not self.is_authorized(request):
+                return response.json(
+                    {"error": "send Authorization: Bearer <token>"}, status=HTTPStatus.UNAUTHORIZED,
+                    headers={"WWW-Authenticate": 'Bearer realm="rapport-rest"'},
+                )
+            body = _json_object(request)
+            problem = _rest_problem(body)
+            if problem:
+                return response.json({"error": problem}, status=HTTPStatus.BAD_REQUEST)
+            collector = CollectingOutputChannel()
+            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+            try:
+                await on_new_message(
+                    UserMessage(body["message"], collector, body["sender"], input_channel=self.name(), metadata=metadata)
+                )
+            except Exception as error:  # noqa: BLE001 - logged without the client's words
+                logger.error("Handling a REST message failed: %s", type(error).__name__)
+                return response.json({"error": "the message could not be handled"}, status=HTTPStatus.INTERNAL_SERVER_ERROR)
+            return response.json(collector.messages)
+
+        return webhook
+
+
+def _json_object(request: Request) -> dict | None:
+    """The body as a JSON object, or None when it is not one."""
+    try:
+        body = request.json
+    except Exception:  # noqa: BLE001 - Sanic raises on a body that is not JSON
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _rest_problem(body: dict | None) -> str | None:
+    if body is None:
+        return "the body must be a JSON object"
+    sender, text = body.get("sender"), body.get("message")
+    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_REST_SENDER_CHARS:
+        return f"sender must be a non-empty string of at most {MAX_REST_SENDER_CHARS} characters"
+    if not isinstance(text, str):
+        return "message must be a string"
+    if len(text) > MAX_REST_MESSAGE_CHARS:
+        return f"message must be at most {MAX_REST_MESSAGE_CHARS} characters"
+    return None
+
 
 # 16-128 URL-safe characters: a UUID (hex or dashed) or a token_urlsafe(16) or longer.
 SENDER_ID = re.compile(r"[A-Za-z0-9_-]{16,128}")
@@ -47,7 +137,7 @@ class RetrySafeRestInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            body = request.json if isinstance(request.json, dict) else {}
+            body = _json_object(request) or {}
             sender, text, message_id = body.get("sender"), body.get("message"), body.get("message_id")
             problem = _problem(sender, text, message_id)
             if problem:
