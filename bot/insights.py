@@ -49,7 +49,7 @@ RULES: tuple[str, ...] = (LOW_ITEM, LOW_TOTAL, ITEM_DROP_RULE, TOTAL_DROP_RULE)
 
 TALKING_POINTS_FILE = Path(__file__).resolve().parent / "web" / "talking_points.yml"
 
-# How each item is named in alert messages ("Low item: feeling heard scored 2 of 5 ...").
+# How each item is named in alert messages ("Feeling heard scored 2 of 5 ...").
 SHORT_NAMES: Mapping[str, str] = {
     "team": "therapist on their team",
     "heard": "feeling heard",
@@ -148,6 +148,10 @@ def total(checkin: ScoredCheckin) -> tuple[float, int] | None:
     return round(raw * len(DIMENSIONS) / len(answered), 1), len(answered)
 
 
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _fmt(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
@@ -184,7 +188,7 @@ def checkin_alerts(
         if score is not None and score <= ITEM_LOW:
             alert(
                 LOW_ITEM,
-                f"Low item: {SHORT_NAMES[dimension]} scored {score} of 5 (at or below {ITEM_LOW}).",
+                f"{_cap(SHORT_NAMES[dimension])} scored {score} of 5 (at or below {ITEM_LOW}).",
                 dimension=dimension,
                 score=score,
             )
@@ -193,10 +197,10 @@ def checkin_alerts(
     if current_total is not None and current_total[0] < total_below:
         value, answered = current_total
         if answered == len(DIMENSIONS):
-            message = f"Low total: {_fmt(value)} of {MAX_TOTAL}, below {_fmt(total_below)}."
+            message = f"Total {_fmt(value)} of {MAX_TOTAL}, below {_fmt(total_below)}."
         else:
             message = (
-                f"Low total: {_fmt(value)} of {MAX_TOTAL} (scaled from {answered} of "
+                f"Total {_fmt(value)} of {MAX_TOTAL} (scaled from {answered} of "
                 f"{len(DIMENSIONS)} answered items), below {_fmt(total_below)}."
             )
         alert(LOW_TOTAL, message, score=value)
@@ -209,7 +213,7 @@ def checkin_alerts(
             if fall >= ITEM_DROP:
                 alert(
                     ITEM_DROP_RULE,
-                    f"Drop: {SHORT_NAMES[dimension]} fell {fall} points, from {before[dimension]} "
+                    f"{_cap(SHORT_NAMES[dimension])} fell {fall} points, from {before[dimension]} "
                     f"to {now[dimension]}, since {day(previous)}.",
                     dimension=dimension,
                     score=now[dimension],
@@ -222,7 +226,7 @@ def checkin_alerts(
                 scope = "" if len(common) == len(DIMENSIONS) else f" (over the {len(common)} items answered both times)"
                 alert(
                     TOTAL_DROP_RULE,
-                    f"Drop: the total fell {then_sum - now_sum} points, from {then_sum} to "
+                    f"The total fell {then_sum - now_sum} points, from {then_sum} to "
                     f"{now_sum}{scope}, since {day(previous)}.",
                     score=now_sum,
                     previous=then_sum,
@@ -270,10 +274,11 @@ def trend(checkins: Iterable[ScoredCheckin]) -> list[TrendPoint]:
 
 
 def chart_data(points: Sequence[TrendPoint]) -> dict[str, Any]:
-    """Trend points as {labels, series: {dimension: [score|None]}} for the page's chart."""
+    """Trend points for the page's chart: {labels: [date], series: [{dimension, scores}]},
+    series in DIMENSIONS order, a skipped item's score None."""
     return {
         "labels": [p.date for p in points],
-        "series": {d: [p.scores.get(d) for p in points] for d in DIMENSIONS},
+        "series": [{"dimension": d, "scores": [p.scores.get(d) for p in points]} for d in DIMENSIONS],
     }
 
 

@@ -78,7 +78,7 @@ def test_every_low_item_is_its_own_alert_and_names_the_rule():
     alerts = checkin_alerts(make([1, 5, 2, 5, 5]))
     assert rules(alerts) == [(LOW_ITEM, "team"), (LOW_ITEM, "warmth")]
     assert alerts[0].score == 1
-    assert "Low item" in alerts[0].message and "1 of 5" in alerts[0].message
+    assert alerts[0].message == "Therapist on their team scored 1 of 5 (at or below 2)."
     assert ITEM_LOW == 2
 
 
@@ -218,8 +218,9 @@ def test_trend_has_shared_completed_checkins_oldest_first():
     assert points[1].scores == {"team": 4, "heard": 4, "warmth": 4, "worth": 4, "understood": None}
     data = insights.chart_data(points)
     assert data["labels"] == ["2025-03-02", "2025-03-08"]
-    assert data["series"]["understood"] == [3, None]
-    assert 1 not in sum(data["series"].values(), [])  # the private check-in's scores are absent
+    assert [s["dimension"] for s in data["series"]] == list(DIMENSIONS)
+    assert data["series"][4]["scores"] == [3, None]
+    assert 1 not in sum((s["scores"] for s in data["series"]), [])  # the private check-in is absent
 
 
 # --------------------------------------------------------------------------- talking points

@@ -66,7 +66,8 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on form posts.
+    "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
@@ -538,6 +539,10 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
             content_type=content_type,
             headers={"Cache-Control": "public, max-age=3600"},
         )
+
+    @app.get("/favicon.ico")
+    async def favicon(request: Request) -> HTTPResponse:
+        return raw(b"", status=204, headers={"Cache-Control": "public, max-age=86400"})
 
     @app.get("/healthz")
     async def health(request: Request) -> HTTPResponse:

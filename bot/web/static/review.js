@@ -12,14 +12,20 @@
     var colours = {
       team: "#2d6a8f", heard: "#c0582a", warmth: "#2f8a57", worth: "#7a4fa0", understood: "#b08a00"
     };
-    var datasets = Object.keys(chart.series).map(function (dimension) {
+    // Distinct point shapes and dashes, so lines that coincide stay tellable apart.
+    var shapes = ["circle", "rect", "triangle", "rectRot", "star"];
+    var dashes = [[], [6, 3], [2, 2], [8, 3, 2, 3], [12, 4]];
+    var datasets = chart.series.map(function (series, i) {
+      var dimension = series.dimension;
       return {
         label: payload.names[dimension] || dimension,
-        data: chart.series[dimension],
+        data: series.scores,
         borderColor: colours[dimension] || "#555",
         backgroundColor: colours[dimension] || "#555",
         borderWidth: 2,
-        pointRadius: 4,
+        borderDash: dashes[i % dashes.length],
+        pointStyle: shapes[i % shapes.length],
+        pointRadius: 5,
         spanGaps: true,
         tension: 0.15
       };
@@ -41,7 +47,7 @@
             }
           }
         },
-        plugins: { legend: { position: "bottom" } }
+        plugins: { legend: { position: "bottom", labels: { usePointStyle: true } } }
       }
     });
     canvas.setAttribute("data-rendered", "true");

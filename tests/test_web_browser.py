@@ -1,0 +1,159 @@
+"""The review page in a real browser: Debian's Chromium driven by Playwright (never
+`playwright install`). Logs in, sees the alert for a seeded low check-in, opens the client,
+checks the trend chart was drawn, downloads the CSV, and looks at the page phone-sized.
+Screenshots go to test-artifacts/ (git-ignored).
+
+Needs /usr/bin/chromium: scripts/install_browser.sh installs it. Skipped, saying why, without it.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from bot.crypto import TextCipher, generate_key
+from bot.store import Store
+from bot.web.testing import (
+    PASSWORD,
+    PROJECT_ROOT,
+    START,
+    USER,
+    Clock,
+    ReviewServer,
+    review_env,
+    seed_sample,
+)
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+if not os.access(CHROMIUM, os.X_OK):
+    pytest.skip(f"{CHROMIUM} is not installed: run scripts/install_browser.sh", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
+
+# How the page's canvas counts its drawn (non-transparent) pixels.
+COUNT_PIXELS = """(canvas) => {
+  const ctx = canvas.getContext("2d");
+  const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+  let drawn = 0;
+  const colours = new Set();
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i + 3] > 0) { drawn++; colours.add(data[i] + "," + data[i + 1] + "," + data[i + 2]); }
+  }
+  return {drawn: drawn, total: data.length / 4, colours: colours.size};
+}"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ReviewServer, dict[str, str]]]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'rapport.db'}"
+    key = generate_key()
+    clock = Clock(START)
+    store = Store(url, TextCipher([key]), clock=clock)
+    store.migrate()
+    ids = seed_sample(store, clock)
+    store.dispose()
+    with ReviewServer(review_env(url, key)) as running:
+        yield running, ids
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        try:
+            launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        except Exception as exc:  # e.g. a Chromium too new or too old for this Playwright
+            pytest.skip(f"cannot start {CHROMIUM} with Playwright: {str(exc).splitlines()[0]}")
+        yield launched
+        launched.close()
+
+
+def _shot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def test_review_in_a_real_browser(server, browser, tmp_path: Path):
+    running, ids = server
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type in ("error", "warning") else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    offsite: list[str] = []
+    page.on("request", lambda req: offsite.append(req.url) if not req.url.startswith(running.url) else None)
+
+    # Log in (the list page sends us to the login form first).
+    page.goto(f"{running.url}/")
+    assert page.url.startswith(f"{running.url}/login")
+    _shot(page, "review-login.png")
+    page.fill("input[name=username]", USER)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{running.url}/")
+
+    # The client list: the crisis first, then the seeded low check-in with its alert.
+    rows = page.locator("table.clients tbody tr")
+    assert rows.count() == 5
+    assert ids["crisis"][:10] in rows.nth(0).inner_text()
+    low_row = rows.nth(1)
+    assert ids["low"][:10] in low_row.inner_text()
+    assert "Low item" in low_row.inner_text() and "Feeling heard scored 1 of 5" in low_row.inner_text()
+    _shot(page, "review-clients.png")
+
+    # The client's page: the trend chart is drawn on its canvas.
+    low_row.locator("a.client-link").click()
+    page.wait_for_url(f"{running.url}/clients/{ids['low']}")
+    page.wait_for_selector("#trend-chart[data-rendered=true]", timeout=10_000)
+    pixels = page.locator("#trend-chart").evaluate(COUNT_PIXELS)
+    assert pixels["drawn"] > 0.01 * pixels["total"], pixels  # lines, points, axes and labels
+    assert pixels["colours"] >= 5, pixels  # five coloured lines, not a single blot
+    assert page.locator("text=They said they don't always feel heard").count() == 1
+    _shot(page, "review-client.png")
+
+    # The CSV download holds this client's check-ins, as `python -m bot.review export` writes them.
+    with page.expect_download() as info:
+        page.click("a[href$='/export.csv']")
+    download = info.value
+    assert download.suggested_filename.startswith(f"rapport-client-{ids['low'][:10]}-")
+    saved = tmp_path / download.suggested_filename
+    download.save_as(str(saved))
+    rows_csv = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8"))))
+    assert len(rows_csv) == 10 and {r["client_id"] for r in rows_csv} == {ids["low"]}
+    assert {"checkin_id", "dimension", "score", "text", "followup"} <= set(rows_csv[0])
+
+    # Hostile client words stay text: no script ran, no alert dialog opened.
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{running.url}/clients/{ids['html']}")
+    page.wait_for_selector("#trend-chart[data-rendered=true]", timeout=10_000)
+    assert dialogs == []
+    assert "<script>alert('x')</script>" in page.locator("q.words").first.inner_text()
+
+    # Phone-sized: the list becomes cards, nothing wider than the screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{running.url}/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.locator("table.clients thead").is_hidden()
+    _shot(page, "review-clients-phone.png")
+    page.goto(f"{running.url}/clients/{ids['low']}")
+    page.wait_for_selector("#trend-chart[data-rendered=true]", timeout=10_000)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    _shot(page, "review-client-phone.png")
+
+    # No CSP violation or script error anywhere, and nothing fetched from another host.
+    assert problems == []
+    assert offsite == []
+    context.close()
