@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# `make serve-cluster`: the scale-out profile on this machine. Two Rasa replicas
+# (endpoints.production.yml: conversations in PostgreSQL, Redis locks, events to RabbitMQ) and one
+# action server (summaries in PostgreSQL), behind Debian's nginx on 127.0.0.1 only, which also
+# serves the web chat page. Each run gets fresh database, lock-key, exchange and queue names, and
+# removes them on exit (RAPPORT_CLUSTER_KEEP=1 keeps them). Ctrl-C stops everything.
+#
+# Settings (environment, .env, .env.production; defaults in brackets):
+#   RAPPORT_REPLICAS [2]  RAPPORT_CLUSTER_HOST [127.0.0.1]  RAPPORT_CLUSTER_PORT [8088]
+#   RAPPORT_REPLICA_BASE_PORT [5101]  RAPPORT_CLUSTER_ACTIONS_PORT [5155]
+#   RAPPORT_CLUSTER_DIR [a new temporary folder]: logs, nginx.conf and cluster.json (written when
+#   everything answers: ports, pids, names; tests and bench/load.py read it)
+#   TICKET_LOCK_LIFETIME [20]; service hosts and credentials as in .env.production.example.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+set -a
+[ -f .env ] && . ./.env
+[ -f .env.production ] && . ./.env.production
+set +a
+export RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+PY=.venv/bin/python
+MODEL=${RAPPORT_MODEL:-models/rapport.tar.gz}
+
+REPLICAS=${RAPPORT_REPLICAS:-2}
+HOST=${RAPPORT_CLUSTER_HOST:-127.0.0.1}
+PORT=${RAPPORT_CLUSTER_PORT:-8088}
+BASE_PORT=${RAPPORT_REPLICA_BASE_PORT:-5101}
+ACTIONS_PORT=${RAPPORT_CLUSTER_ACTIONS_PORT:-5155}
+export TICKET_LOCK_LIFETIME=${TICKET_LOCK_LIFETIME:-20}
+
+case "$HOST" in
+  127.*|localhost|::1) ;;
+  *) echo "RAPPORT_CLUSTER_HOST must be a loopback address (put a TLS proxy in front for anything else)" >&2; exit 2 ;;
+esac
+
+# --- prerequisites -------------------------------------------------------------------------------
+[ -f "$MODEL" ] || { echo "$MODEL is missing: run \`make train\`" >&2; exit 1; }
+
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  echo "Installing Debian's nginx (the load balancer)..."
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  # Keep apt from starting the system nginx service on port 80: only our own instance runs.
+  added_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d; added_policy=1
+  fi
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null \
+    || { $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null; }
+  [ -n "$added_policy" ] && $SUDO rm -f /usr/sbin/policy-rc.d
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+if [ ! -f webchat/node_modules/socket.io-client/dist/socket.io.min.js ]; then
+  (cd webchat && npm ci --ignore-scripts --no-audit --no-fund >/dev/null)
+fi
+
+$PY -m deploy.services check || { echo "The cluster needs PostgreSQL, Redis and RabbitMQ (see above)." >&2; exit 1; }
+
+# --- this run's names and secrets -----------------------------------------------------------------
+RUN_ID=${RAPPORT_CLUSTER_RUN_ID:-c$(date +%s)$$}
+export RAPPORT_TRACKER_DB_HOST=${RAPPORT_TRACKER_DB_HOST:-127.0.0.1} RAPPORT_TRACKER_DB_PORT=${RAPPORT_TRACKER_DB_PORT:-5432}
+export RAPPORT_TRACKER_DB_USER=${RAPPORT_TRACKER_DB_USER:-postgres} RAPPORT_TRACKER_DB_PASSWORD=${RAPPORT_TRACKER_DB_PASSWORD:-}
+export RAPPORT_TRACKER_DB_LOGIN_DB=${RAPPORT_TRACKER_DB_LOGIN_DB:-postgres}
+export RAPPORT_TRACKER_DB_NAME="rapport_${RUN_ID}_tracker"
+SUMMARY_DB="rapport_${RUN_ID}"
+export RAPPORT_DATABASE_URL
+RAPPORT_DATABASE_URL=$($PY -c "import os; from deploy.services import Services; print(Services.from_env(os.environ).database_url('$SUMMARY_DB'))")
+export REDIS_HOST=${REDIS_HOST:-127.0.0.1} REDIS_PORT=${REDIS_PORT:-6379} REDIS_PASSWORD=${REDIS_PASSWORD:-} REDIS_LOCK_DB=${REDIS_LOCK_DB:-1}
+export RAPPORT_LOCK_KEY_PREFIX="rapport_${RUN_ID}"
+export RABBITMQ_HOST=${RABBITMQ_HOST:-127.0.0.1} RABBITMQ_PORT=${RABBITMQ_PORT:-5672}
+export RABBITMQ_USER=${RABBITMQ_USER:-guest} RABBITMQ_PASSWORD=${RABBITMQ_PASSWORD:-guest}
+export RABBITMQ_EXCHANGE="rapport-${RUN_ID}" RABBITMQ_QUEUE="rapport-${RUN_ID}-events"
+export RAPPORT_ACTION_SERVER_URL="http://127.0.0.1:${ACTIONS_PORT}/webhook"
+secret() { $PY -c "import secrets; print(secrets.token_hex(16))"; }
+export RAPPORT_ID_SECRET=${RAPPORT_ID_SECRET:-$(secret)}
+export RAPPORT_ENCRYPTION_KEYS=${RAPPORT_ENCRYPTION_KEYS:-$($PY -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())")}
+export RASA_AUTH_TOKEN=${RASA_AUTH_TOKEN:-$(secret)}
+
+DIR=${RAPPORT_CLUSTER_DIR:-$(mktemp -d /tmp/rapport-cluster.XXXXXX)}
+mkdir -p "$DIR/tmp"
+rm -f "$DIR/cluster.json"
+
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ "${RAPPORT_CLUSTER_KEEP:-0}" != 1 ]; then
+    $PY -m deploy.services drop --dbs "$RAPPORT_TRACKER_DB_NAME" "$SUMMARY_DB" \
+      --lock-prefix "$RAPPORT_LOCK_KEY_PREFIX" --exchange "$RABBITMQ_EXCHANGE" --queue "$RABBITMQ_QUEUE" || true
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+$PY -m deploy.services create-dbs "$RAPPORT_TRACKER_DB_NAME" "$SUMMARY_DB"
+$PY -m bot.review migrate >/dev/null
+
+# --- processes ------------------------------------------------------------------------------------
+wait_for() {  # url pid log
+  for _ in $(seq 1 480); do
+    curl -fs "$1" >/dev/null 2>&1 && return 0
+    kill -0 "$2" 2>/dev/null || { echo "failed to start; last lines of $3:" >&2; tail -n 30 "$3" >&2; return 1; }
+    sleep 0.5
+  done
+  echo "$1 did not answer in 240 s; see $3" >&2; return 1
+}
+
+SANIC_HOST=127.0.0.1 .venv/bin/rasa run actions --actions actions --port "$ACTIONS_PORT" >"$DIR/actions.log" 2>&1 &
+actions_pid=$!; pids+=("$actions_pid")
+
+replica_pids=(); replica_ports=(); upstream_lines=""
+for i in $(seq 1 "$REPLICAS"); do
+  port=$((BASE_PORT + i - 1))
+  .venv/bin/rasa run --model "$MODEL" --endpoints endpoints.production.yml --credentials credentials.yml \
+    --enable-api --auth-token "$RASA_AUTH_TOKEN" --interface 127.0.0.1 --port "$port" \
+    >"$DIR/replica-$i.log" 2>&1 &
+  replica_pids+=("$!"); replica_ports+=("$port"); pids+=("$!")
+  upstream_lines+="        server 127.0.0.1:${port} max_fails=1 fail_timeout=10s;"$'\n'
+done
+
+wait_for "http://127.0.0.1:${ACTIONS_PORT}/health" "$actions_pid" "$DIR/actions.log"
+for i in $(seq 1 "$REPLICAS"); do
+  wait_for "http://127.0.0.1:${replica_ports[$((i-1))]}/" "${replica_pids[$((i-1))]}" "$DIR/replica-$i.log"
+done
+
+# --- nginx ----------------------------------------------------------------------------------------
+UPSTREAMS="$upstream_lines" RUN_DIR="$DIR" LISTEN="$HOST:$PORT" WEBCHAT_DIR="$ROOT/webchat" \
+FRAME_ANCESTORS="${RAPPORT_WEBCHAT_FRAME_ANCESTORS:-'self'}" $PY - <<'EOF'
+import os
+from pathlib import Path
+text = Path("deploy/nginx.conf.template").read_text()
+for name in ("RUN_DIR", "LISTEN", "WEBCHAT_DIR", "FRAME_ANCESTORS"):
+    text = text.replace(f"@@{name}@@", os.environ[name])
+text = text.replace("@@RASA_SERVERS@@\n", os.environ["UPSTREAMS"])
+assert "@@" not in text, "an unfilled placeholder in deploy/nginx.conf.template"
+Path(os.environ["RUN_DIR"], "nginx.conf").write_text(text)
+EOF
+nginx_args=(-p "$DIR" -c "$DIR/nginx.conf")
+if [ "$(id -u)" -eq 0 ]; then  # nginx's workers then run as nobody: let them into the run's temp folder only
+  chmod 711 "$DIR"; chown -R nobody:nogroup "$DIR/tmp"; nginx_args+=(-g "user nobody nogroup;")
+fi
+"$NGINX" -t -q "${nginx_args[@]}" 2>"$DIR/nginx-test.log" || { cat "$DIR/nginx-test.log" >&2; exit 1; }
+"$NGINX" "${nginx_args[@]}" >"$DIR/nginx.out" 2>&1 &
+nginx_pid=$!; pids+=("$nginx_pid")
+wait_for "http://$HOST:$PORT/healthz" "$nginx_pid" "$DIR/error.log"
+
+# --- ready ----------------------------------------------------------------------------------------
+(umask 077; $PY - "$DIR/cluster.json" <<EOF
+import json, sys
+json.dump({
+    "url": "http://$HOST:$PORT",
+    "replica_urls": [f"http://127.0.0.1:{p}" for p in "${replica_ports[*]}".split()],
+    "replica_pids": [int(p) for p in "${replica_pids[*]}".split()],
+    "actions_pid": $actions_pid, "nginx_pid": $nginx_pid,
+    "auth_token": "$RASA_AUTH_TOKEN",
+    "database_url": "$RAPPORT_DATABASE_URL", "tracker_db": "$RAPPORT_TRACKER_DB_NAME",
+    "lock_prefix": "$RAPPORT_LOCK_KEY_PREFIX",
+    "exchange": "$RABBITMQ_EXCHANGE", "queue": "$RABBITMQ_QUEUE",
+    "id_secret": "$RAPPORT_ID_SECRET", "encryption_keys": "$RAPPORT_ENCRYPTION_KEYS",
+    "dir": "$DIR",
+}, open(sys.argv[1] + ".part", "w"), indent=2)
+import os; os.replace(sys.argv[1] + ".part", sys.argv[1])
+EOF
+)
+
+cat <<EOF
+Rapport cluster up: $REPLICAS Rasa replicas (ports ${replica_ports[*]}), actions on $ACTIONS_PORT, nginx on http://$HOST:$PORT
+  web chat:   http://$HOST:$PORT/
+  app channel: POST http://$HOST:$PORT/webhooks/app/webhook   (provider webhooks under /webhooks/)
+  databases $SUMMARY_DB (summaries) and $RAPPORT_TRACKER_DB_NAME (conversations); queue $RABBITMQ_QUEUE
+  logs in $DIR. Ctrl-C stops everything$( [ "${RAPPORT_CLUSTER_KEEP:-0}" = 1 ] && echo " (data kept)" || echo " and drops this run's data").
+EOF
+
+# Runs until interrupted. A replica that dies is left dead (nginx routes around it); the cluster
+# stops when nginx or the action server stops.
+while kill -0 "$nginx_pid" 2>/dev/null && kill -0 "$actions_pid" 2>/dev/null; do
+  sleep 1
+done
+echo "nginx or the action server stopped; shutting down." >&2
+exit 1
