@@ -1,0 +1,100 @@
+"""The scale-out profile end to end (scripts/serve_cluster.sh): two Rasa replicas, one action server
+and nginx, against this machine's PostgreSQL, Redis and RabbitMQ (fresh names, dropped afterwards).
+
+A handful of simulated clients go through whole check-ins at once over the retry-safe app channel
+through nginx; one replica is killed (SIGKILL) mid-run. Every check-in must end with exactly its
+5 answers in the store (none lost, none applied twice), both replicas must have served traffic,
+and the conversation events must have reached RabbitMQ. About 2-3 minutes.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+
+from bench.checkin_flow import new_client, retrying_say, run_checkin
+from bench.load import Cluster, check_store, export
+from deploy.services import Services, missing, queued_events
+from tests.harness import MODEL
+
+CLIENTS = 6
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` (make test does it for you)")
+    problems = missing(Services.from_env(os.environ))
+    if problems:
+        pytest.skip("the cluster needs PostgreSQL, Redis and RabbitMQ: " + "; ".join(problems))
+    if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()) and os.geteuid() != 0:
+        pytest.skip("nginx is not installed and installing it needs root")
+    running = Cluster(2, tmp_path_factory.mktemp("cluster"), {"TICKET_LOCK_LIFETIME": "10"})
+    try:
+        running.wait_until_up()
+        yield running
+    finally:
+        running.stop()
+
+
+def test_check_ins_survive_a_replica_killed_mid_run(cluster: Cluster):
+    info = cluster.info
+    url = f"{info['url']}/webhooks/app/webhook"
+    sent = {"count": 0}
+    lock = threading.Lock()
+
+    def post(body: dict) -> tuple[int, object]:
+        with lock:
+            sent["count"] += 1
+        response = requests.post(url, json=body, timeout=90)
+        return response.status_code, response.json() if response.status_code == 200 else None
+
+    say = retrying_say(post)
+    records: list[dict] = []
+
+    def client() -> None:
+        sender, levels = new_client()
+        records.append(run_checkin(say, sender, levels, pause=lambda: time.sleep(0.3)))
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 60
+    while sent["count"] < CLIENTS * 3 and time.monotonic() < deadline:  # everyone mid check-in
+        time.sleep(0.1)
+    served_before_kill = upstreams(cluster)
+    cluster.kill_replica(1)
+    for thread in threads:
+        thread.join(timeout=150)
+
+    assert all(not t.is_alive() for t in threads), "a client never finished"
+    assert len(served_before_kill) == 2, f"nginx used only {served_before_kill} before the kill"
+    assert [r["error"] for r in records if not r["completed"]] == []
+    assert len(records) == CLIENTS
+
+    checkins = export(cluster.store_env())
+    assert check_store(records, checkins, info["id_secret"]) == []
+    assert sum(1 for c in checkins if c["status"] == "completed") == CLIENTS
+
+    events = queued_events(Services.from_env(os.environ), info["queue"])
+    senders_seen = {e.get("sender_id") for e in events if e.get("event") == "user"}
+    assert {r["sender"] for r in records} <= senders_seen, "some conversations never reached RabbitMQ"
+    assert any(e.get("event") == "bot" for e in events)
+
+
+def upstreams(cluster: Cluster) -> set[str]:
+    """Replica addresses nginx has sent app-channel requests to (from its access log)."""
+    log = Path(cluster.info["dir"]) / "access.log"
+    found = set()
+    for line in log.read_text().splitlines():
+        if "/webhooks/app/webhook" in line and "upstream=" in line:
+            for address in line.split("upstream=")[1].split()[0].split(","):
+                if address.strip() not in ("", "-"):
+                    found.add(address.strip())
+    return found
