@@ -31,3 +31,11 @@ $(MODEL): $(TRAINING_DATA) | setup
 	@echo "Training (data or config changed), about 1-2 minutes..."
 	.venv/bin/rasa train --fixed-model-name rapport --out models --quiet
 	@touch $(MODEL)
+
+.PHONY: serve-cluster load
+
+serve-cluster: $(MODEL)     ## 2 Rasa replicas + action server behind nginx, on PostgreSQL, Redis, RabbitMQ
+	scripts/serve_cluster.sh
+
+load: $(MODEL)              ## load test of that cluster (locust): 1 replica, 2, then one killed mid-run
+	.venv/bin/python -m bench.load

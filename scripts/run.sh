@@ -30,6 +30,17 @@ case "$mode" in
     ;;
   serve)
     : "${RASA_AUTH_TOKEN:?RASA_AUTH_TOKEN is not set in .env}"
+    # The web chat page (webchat/, docs/channels.md), talking to this server's socket.io channel.
+    rasa_url="http://$([ "${RASA_HOST:-127.0.0.1}" = 0.0.0.0 ] && echo 127.0.0.1 || echo "${RASA_HOST:-127.0.0.1}"):${RASA_PORT:-5005}"
+    if [ -f webchat/node_modules/socket.io-client/dist/socket.io.min.js ] \
+       || (cd webchat && npm ci --ignore-scripts --no-audit --no-fund >/dev/null 2>&1); then
+      .venv/bin/python webchat/serve.py --port "${RAPPORT_WEBCHAT_PORT:-8080}" --rasa-url "$rasa_url" > var/webchat.log 2>&1 &
+      webchat_pid=$!
+      trap 'kill "$webchat_pid" 2>/dev/null || true; cleanup' EXIT INT TERM
+      echo "Web chat page on http://127.0.0.1:${RAPPORT_WEBCHAT_PORT:-8080}/"
+    else
+      echo "The web chat page needs its npm packages: cd webchat && npm ci" >&2
+    fi
     echo "Rasa HTTP server on http://${RASA_HOST:-127.0.0.1}:${RASA_PORT:-5005} (REST channel at /webhooks/rest/webhook); Ctrl-C stops it."
     .venv/bin/rasa run --model models/rapport.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
       --enable-api --auth-token "$RASA_AUTH_TOKEN" \
