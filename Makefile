@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)
 MODEL := models/rapport.tar.gz
 TRAINING_DATA := config.yml domain.yml $(wildcard data/*.yml)
 
-.PHONY: chat serve test bench train setup
+.PHONY: chat serve test bench train setup review
 
 chat: $(MODEL)              ## set up, train if needed, chat in this terminal
 	scripts/run.sh chat
@@ -31,6 +31,9 @@ $(MODEL): $(TRAINING_DATA) | setup
 	@echo "Training (data or config changed), about 1-2 minutes..."
 	.venv/bin/rasa train --fixed-model-name rapport --out models --quiet
 	@touch $(MODEL)
+
+review: setup               ## the practice review page on 127.0.0.1 (login from .env)
+	.venv/bin/python -m bot.web
 
 .PHONY: serve-cluster load
 

@@ -15,6 +15,7 @@ GENERATED = {
     "RAPPORT_ID_SECRET": lambda: secrets.token_hex(32),
     "RAPPORT_ENCRYPTION_KEYS": lambda: base64.urlsafe_b64encode(os.urandom(32)).decode(),
     "RASA_AUTH_TOKEN": lambda: secrets.token_urlsafe(24),
+    "RAPPORT_REVIEW_SECRET": lambda: secrets.token_urlsafe(48),
 }
 
 

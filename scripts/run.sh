@@ -26,7 +26,8 @@ done
 case "$mode" in
   chat)
     echo "Starting the chat (it takes ~30 s to load). Type /stop to leave."
-    .venv/bin/rasa shell --model models/rapport.tar.gz --endpoints endpoints.yml
+    # A fixed conversation id, so a check-in paused in one chat can be resumed in the next.
+    .venv/bin/rasa shell --model models/rapport.tar.gz --endpoints endpoints.yml --conversation-id local-shell
     ;;
   serve)
     : "${RASA_AUTH_TOKEN:?RASA_AUTH_TOKEN is not set in .env}"
