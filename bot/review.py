@@ -334,6 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Private check-ins are shown only by date unless --include-private is given; "
         "use that only for a client's own data export.",
     )
+    parser.add_argument(
+        "--debug", action="store_true", help="show the full traceback of an unexpected error"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     commands.add_parser("list", help="clients, their last check-in and its status")
 
@@ -419,6 +422,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - one line for the user; --debug for the traceback
+        if args.debug:
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        return 1
     finally:
         if store is not None:
             store.dispose()

@@ -67,6 +67,7 @@ CHANNEL_MAX = 64
 KIND_MAX = 64
 
 _ROTATE_BATCH = 500
+_MIGRATION_LOCK = 0x5241_5050  # any constant: the PostgreSQL advisory lock taken while migrating
 
 
 class StoreError(Exception):
@@ -464,6 +465,7 @@ class Store:
     def migrate(self) -> None:
         """Create or upgrade the schema to the newest Alembic revision (safe to re-run)."""
         from alembic import command
+        from alembic.util import CommandError
 
         if self._engine.dialect.name == "sqlite":
             database = make_url(self.url).database
@@ -480,6 +482,9 @@ class Store:
                     connection.commit()
                 try:
                     with connection.begin():
+                        if not sqlite:
+                            # Two processes starting at once must not both create the tables.
+                            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
                         config.attributes["connection"] = connection
                         command.upgrade(config, "head")
                 finally:
@@ -488,6 +493,8 @@ class Store:
                         connection.commit()
         except SQLAlchemyError as exc:
             raise StoreError(_describe(exc)) from exc
+        except CommandError as exc:  # e.g. the database is at a revision this code does not know
+            raise StoreError(f"cannot migrate: {exc}") from exc
 
     def schema_revision(self) -> str | None:
         """The Alembic revision the database is at, or None when it was never migrated."""

@@ -302,3 +302,14 @@ def test_migrate_and_delete(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     code, out, _ = cli("delete", SHARED, "--yes")
     assert code == 0 and "1 check-in" in out and store.client(SHARED) is None
     store.dispose()
+
+
+def test_an_unexpected_error_is_one_line_unless_debugging(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args: object) -> int:
+        raise RuntimeError("something odd")
+
+    monkeypatch.setitem(review.COMMANDS, "list", broken)
+    code, _, err = cli("list")
+    assert code == 1 and err.strip() == "error: unexpected RuntimeError: something odd (run with --debug for details)"
+    with pytest.raises(RuntimeError):
+        cli("--debug", "list")

@@ -581,3 +581,40 @@ def test_checkin_ids_from_slots_and_strict_sharing(sqlite_store: Store) -> None:
     assert sqlite_store.open_checkin(OTHER) is None
     with pytest.raises(ValueError):
         sqlite_store.open_checkin("bad\x00id")
+
+
+def test_concurrent_migrations_on_postgresql(make_pg_database, cipher: TextCipher) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = make_pg_database()
+    stores = [Store(url, cipher) for _ in range(3)]
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(lambda s: s.migrate(), stores))  # raises if any of them failed
+    assert all(s.schema_revision() == Store.head_revision() for s in stores)
+    for s in stores:
+        s.dispose()
+
+
+def test_the_documented_alembic_command_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, RAPPORT_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}")
+    alembic = [sys.executable, "-m", "alembic", "-c", "bot/migrations/alembic.ini"]
+    upgraded = subprocess.run([*alembic, "upgrade", "head"], cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert upgraded.returncode == 0, upgraded.stderr
+    checked = subprocess.run([*alembic, "check"], cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert checked.returncode == 0, checked.stderr  # the models and the migrations agree
+    assert raw_rows(env["RAPPORT_DATABASE_URL"], "SELECT version_num FROM alembic_version") == [(Store.head_revision(),)]
+
+
+def test_a_database_from_newer_code_is_a_store_error(sqlite_store: Store, sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url, future=True)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'fromthefuture'"))
+    engine.dispose()
+    with pytest.raises(StoreError, match="cannot migrate"):
+        sqlite_store.migrate()
+    assert sqlite_store.needs_migration()
