@@ -25,8 +25,8 @@ Crisis events (`CRISIS_KINDS`) are not alerts: the page lists them first, by dat
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Protocol, Sequence
@@ -97,7 +97,16 @@ class Alert:
     previous: float | None = None  # for drops: the score or total before
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "client_id": self.client_id,
+            "checkin_id": self.checkin_id,
+            "date": self.date,
+            "rule": self.rule,
+            "message": self.message,
+            "dimension": self.dimension,
+            "score": self.score,
+            "previous": self.previous,
+        }
 
 
 @dataclass(frozen=True)
@@ -123,8 +132,9 @@ def counts(checkin: ScoredCheckin) -> bool:
 
 
 def day(checkin: ScoredCheckin) -> str:
+    """YYYY-MM-DD (UTC) the check-in was completed, or started. (isoformat: strftime is ~6x slower.)"""
     moment = checkin.completed_at or checkin.started_at
-    return moment.strftime("%Y-%m-%d")
+    return moment.astimezone(timezone.utc).date().isoformat()
 
 
 def scores(checkin: ScoredCheckin) -> dict[str, int]:

@@ -477,3 +477,43 @@ def test_login_limiter_window():
     assert limiter.retry_after("ip") == 61
     now[0] = 60.0
     assert limiter.retry_after("ip") == 0
+
+
+def test_overview_cache_recomputes_only_what_changed_and_stays_right(sqlite_url: str, cipher: TextCipher):
+    from bot.web.data import CRISIS, OverviewCache, overview
+    from bot.web.testing import add_checkin
+
+    clock = Clock(START)
+    store = Store(sqlite_url, cipher, clock=clock)
+    add_checkin(store, clock, "client-1", [4, 4, 4, 4, 4])
+    add_checkin(store, clock, "client-2", [1, 4, 4, 4, 4])
+    now = [0.0]
+    cache = OverviewCache(store, 15, max_age=300, clock=lambda: now[0])
+    assert [(r.client.id, len(r.alerts)) for r in cache.rows()] == [("client-2", 1), ("client-1", 0)]
+    add_checkin(store, clock, "client-1", [4, 2, 4, 4, 4])  # a new, low check-in
+    rows = cache.rows()
+    assert [a.rule for a in rows[0].alerts] == ["low_item", "item_drop"] and rows[0].client.id == "client-1"
+    store.record_answer(store.last_completed("client-1").id, "heard", 4, "better now")  # changed answer
+    assert [(r.client.id, len(r.alerts)) for r in cache.rows()] == [("client-2", 1), ("client-1", 0)]
+    assert cache.full_passes == 1  # both changes were picked up incrementally
+    store.record_event("client-1", "crisis_unclear")
+    assert cache.rows()[0].attention == CRISIS
+    store.set_label("client-2", "J.D.")  # labels are read fresh every time
+    assert {r.client.label for r in cache.rows()} == {None, "J.D."}
+    assert cache.rows() == overview(store, 15)
+    store.delete_client("client-2")  # fewer check-ins: a full pass
+    assert [r.client.id for r in cache.rows()] == ["client-1"] and cache.full_passes == 2
+    now[0] = 301.0  # and a full pass once the snapshot is older than max_age
+    cache.rows()
+    assert cache.full_passes == 3
+    store.dispose()
+
+
+def test_client_list_search_and_pages(site: Site, http: requests.Session):
+    found = http.get(f"{site.url}/", params={"q": site.ids["quiet"][:6]}).text
+    assert "1 client matching" in found and f"/clients/{site.ids['quiet']}" in found
+    assert f"/clients/{site.ids['low']}\"" not in found
+    none = http.get(f"{site.url}/", params={"q": "<nobody>"}).text
+    assert "No client matches “&lt;nobody&gt;”" in none
+    assert http.get(f"{site.url}/", params={"page": "x"}).status_code == 200
+    assert "Page 1 of" not in http.get(f"{site.url}/", params={"page": "99"}).text  # one page: no pager

@@ -54,6 +54,7 @@ SESSION_COOKIE = "rapport_session"
 LOGIN_COOKIE = "rapport_login"
 SHORT_ID = 10
 LABEL_MAX = 80
+PAGE_SIZE = 200  # clients per list page; those needing attention come first
 FIELD_MAX = 1024
 _CLIENT_ID = re.compile(r"^[^\x00-\x1f/]{1,128}$")
 
@@ -102,15 +103,39 @@ def short_id(client_id: str) -> str:
 
 
 def fmt_date(moment: datetime | None) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d") if moment else "–"
+    return moment.astimezone(timezone.utc).date().isoformat() if moment else "–"
 
 
 def fmt_time(moment: datetime | None) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if moment else "–"
+    if not moment:
+        return "–"
+    utc = moment.astimezone(timezone.utc)
+    return f"{utc.date().isoformat()} {utc.hour:02d}:{utc.minute:02d} UTC"
 
 
 def client_url(client_id: str, suffix: str = "") -> str:
     return f"/clients/{quote(client_id, safe='')}{suffix}"
+
+
+def alert_summary(alerts: list[insights.Alert]) -> list[tuple[str, str]]:
+    """Alerts for the client list, one line per rule: ("Low item", "Feels heard, Understood")."""
+    lines: list[tuple[str, str]] = []
+    for rule in insights.RULES:
+        fired = [a for a in alerts if a.rule == rule]
+        if not fired:
+            continue
+        if rule in (insights.LOW_ITEM, insights.ITEM_DROP_RULE):
+            detail = ", ".join(DIMENSION_NAMES[a.dimension] for a in fired if a.dimension)
+            if rule == insights.ITEM_DROP_RULE:
+                detail = ", ".join(
+                    f"{DIMENSION_NAMES[a.dimension]} {a.previous:g}→{a.score:g}" for a in fired if a.dimension
+                )
+        elif rule == insights.LOW_TOTAL:
+            detail = f"{fired[0].score:g} of {insights.MAX_TOTAL}"
+        else:
+            detail = f"{fired[0].previous:g}→{fired[0].score:g}"
+        lines.append((RULE_NAMES[rule], detail))
+    return lines
 
 
 def _templates() -> Environment:
@@ -121,7 +146,9 @@ def _templates() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(short_id=short_id, date=fmt_date, time=fmt_time, client_url=client_url)
+    env.filters.update(
+        short_id=short_id, date=fmt_date, time=fmt_time, client_url=client_url, alert_summary=alert_summary
+    )
     env.globals.update(
         DIMENSIONS=DIMENSIONS,
         DIMENSION_NAMES=DIMENSION_NAMES,
@@ -189,6 +216,7 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
     signer = Signer(settings.secret)
     limiter = LoginLimiter()
     logged_out = LoggedOut()
+    attention = data.OverviewCache(store, settings.total_below)
     app.ctx.store = store
     app.ctx.settings = settings
 
@@ -334,7 +362,7 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
     async def find_client(client_id: str) -> ClientView | None:
         if not _CLIENT_ID.match(client_id):
             return None
-        return await blocking(store.client, client_id)
+        return await blocking(data.client, store, client_id)
 
     # -- login
 
@@ -395,14 +423,28 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
     @app.get("/")
     @page
     async def client_list(request: Request) -> HTTPResponse:
-        rows = await blocking(data.overview, store, settings.total_below)
+        rows = await blocking(attention.rows)
         crisis_rows = [r for r in rows if r.crisis_events]
+        alert_count = sum(1 for r in rows if r.alerts)
+        query = (request.args.get("q") or "").strip()[:LABEL_MAX]
+        if query:
+            needle = query.casefold()
+            rows = [r for r in rows if r.client.id.startswith(query) or needle in (r.client.label or "").casefold()]
+        pages = max(1, -(-len(rows) // PAGE_SIZE))
+        try:
+            number = min(max(1, int(request.args.get("page") or 1)), pages)
+        except ValueError:
+            number = 1
         return render(
             request,
             "clients.html",
-            rows=rows,
+            rows=rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE],
+            total=len(rows),
             crisis_rows=crisis_rows,
-            alert_count=sum(1 for r in rows if r.alerts),
+            alert_count=alert_count,
+            query=query,
+            page=number,
+            pages=pages,
         )
 
     def _client_page_data(client: ClientView) -> dict[str, Any]:
@@ -491,7 +533,7 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
     @app.get("/api/clients")
     @api
     async def api_clients(request: Request) -> HTTPResponse:
-        rows = await blocking(data.overview, store, settings.total_below)
+        rows = await blocking(attention.rows)
         return _json({"clients": [client_record(r) for r in rows]})
 
     def _client_checkins(client: ClientView) -> dict[str, Any]:
@@ -517,7 +559,7 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
     @app.get("/api/alerts")
     @api
     async def api_alerts(request: Request) -> HTTPResponse:
-        rows = await blocking(data.overview, store, settings.total_below)
+        rows = await blocking(attention.rows)
         return _json(
             {
                 "total_below": settings.total_below,
