@@ -110,7 +110,7 @@ def test_review_in_a_real_browser(server, browser, tmp_path: Path):
     assert ids["crisis"][:10] in rows.nth(0).inner_text()
     low_row = rows.nth(1)
     assert ids["low"][:10] in low_row.inner_text()
-    assert "Low item" in low_row.inner_text() and "Feeling heard scored 1 of 5" in low_row.inner_text()
+    assert "Low item Feels heard, Understood" in low_row.inner_text()
     _shot(page, "review-clients.png")
 
     # The client's page: the trend chart is drawn on its canvas.
@@ -121,6 +121,7 @@ def test_review_in_a_real_browser(server, browser, tmp_path: Path):
     assert pixels["drawn"] > 0.01 * pixels["total"], pixels  # lines, points, axes and labels
     assert pixels["colours"] >= 5, pixels  # five coloured lines, not a single blot
     assert page.locator("text=They said they don't always feel heard").count() == 1
+    assert "Feeling heard scored 1 of 5 (at or below 2)." in page.locator("#alerts-title + p + ul").inner_text()
     _shot(page, "review-client.png")
 
     # The CSV download holds this client's check-ins, as `python -m bot.review export` writes them.
