@@ -298,6 +298,18 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
 
         return wrapped
 
+    @app.after_server_start
+    async def warm_up(app: Sanic, loop: Any) -> None:
+        """Compute every client's alerts once in the background, so the first list page is quick."""
+
+        def compute() -> None:
+            try:
+                attention.alerts()
+            except StoreError as exc:  # the page will say so when asked; nothing to do here
+                app.logger.warning("could not precompute alerts: %s", exc)
+
+        loop.run_in_executor(None, compute)
+
     # -- middleware: CSRF on every POST, headers on every response
 
     @app.on_request
