@@ -42,6 +42,8 @@ CHROMIUM_ARGS = [
 if not os.access(CHROMIUM, os.X_OK):
     pytest.skip(f"{CHROMIUM} is not installed: run scripts/install_browser.sh", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
+if not (PROJECT_ROOT / "bot/web/node_modules/chart.js/dist/chart.umd.js").is_file():
+    pytest.skip("Chart.js is not installed: run `npm ci` in bot/web", allow_module_level=True)
 
 # How the page's canvas counts its drawn (non-transparent) pixels.
 COUNT_PIXELS = """(canvas) => {
