@@ -213,6 +213,18 @@ class ActionGreet(Action):
         return [SlotSet("offer", "start")]
 
 
+class ActionDeclineOffer(Action):
+    """"No" to an offer: nothing happens, and the offer is withdrawn so a later "yes" can't act on it."""
+
+    def name(self) -> Text:
+        return "action_decline_offer"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        offer = tracker.get_slot("offer")
+        dispatcher.utter_message(response="utter_kept_data" if offer == "delete" else "utter_maybe_later")
+        return [SlotSet("offer", None)]
+
+
 class ActionStartCheckin(Action):
     """Starts a new check-in, or resumes the unfinished one from where the client left off."""
 

@@ -55,14 +55,12 @@ class ActionSafetyCheck(Action):
 
 
 class ActionSafeAck(Action):
-    """They said they are safe: thank them, and offer to carry on with a paused check-in."""
+    """They said they are safe: thank them, and offer to carry on with (or start) the check-in."""
 
     def name(self) -> Text:
         return "action_safe_ack"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         dispatcher.utter_message(text=safe_ack_message())
-        if tracker.get_slot("checkin_id") is not None:
-            dispatcher.utter_message(response="utter_offer_resume")
-            return [SlotSet("offer", "resume")]
-        return [SlotSet("offer", None)]
+        dispatcher.utter_message(response="utter_offer_resume")
+        return [SlotSet("offer", "resume")]

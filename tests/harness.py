@@ -51,6 +51,12 @@ def server_env(data_dir: Path, **overrides: str) -> dict[str, str]:
     return env
 
 
+def migrate(env: dict[str, str]) -> None:
+    """Creates the store's schema, as `make chat` / `make serve` do before starting."""
+    subprocess.run([sys.executable, "-m", "bot.review", "migrate"], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=120)
+
+
 def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 240) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -14,6 +14,7 @@ import requests
 
 from tests.harness import (
     MODEL,
+    migrate,
     ROOT,
     VENV_BIN,
     server_env,
@@ -30,7 +31,9 @@ __all__ = ["ROOT", "VENV_BIN", "MODEL", "RasaServer"]
 def e2e_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` (make test does it for you)")
-    return server_env(tmp_path_factory.mktemp("rapport-e2e"))
+    env = server_env(tmp_path_factory.mktemp("rapport-e2e"))
+    migrate(env)
+    return env
 
 
 @pytest.fixture(scope="session")
