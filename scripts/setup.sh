@@ -35,4 +35,16 @@ if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ] || [ constraints.txt -
   touch "$stamp"
 fi
 
+# Front-end packages, pinned by their lock files and served from disk (no CDN): the chart
+# library of the review page and the socket.io client of the web chat page.
+for dir in bot/web webchat; do
+  if [ -f "$dir/package-lock.json" ] && { [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; }; then
+    if command -v npm >/dev/null 2>&1; then
+      (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) && touch "$dir/node_modules"
+    else
+      echo "note: npm not found; $dir works without its front-end packages (no chart / no web chat)" >&2
+    fi
+  fi
+done
+
 .venv/bin/python scripts/ensure_env.py
