@@ -174,7 +174,7 @@ def test_a_whole_check_in_in_the_browser_survives_a_reload(chat_page: str, rasa_
     chat.tap("Not at all", then=["Let's move on"])                   # understood: 1
     chat.tap("Let's move on", then=["Share with my therapist", "Keep it private"])
     chat.tap("Share with my therapist", expect="therapist will be able to see")
-    page.screenshot(path=str(ARTIFACTS / "webchat-checkin.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "webchat-checkin.png"))
 
     # Client words stay text: the tag typed above is shown as typed, never as markup.
     assert page.locator("#log b").count() == 0
