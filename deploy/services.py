@@ -112,9 +112,13 @@ def _admin(services: Services):
 
 
 def create_databases(services: Services, names: list[str]) -> None:
-    with _admin(services) as connection, connection.cursor() as cursor:
-        for name in names:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    connection = _admin(services)  # autocommit: CREATE DATABASE cannot run in a transaction
+    try:
+        with connection.cursor() as cursor:
+            for name in names:
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    finally:
+        connection.close()
 
 
 def drop_databases(services: Services, names: list[str]) -> None:

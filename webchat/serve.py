@@ -43,6 +43,9 @@ class PageHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         path = self.path.split("?", 1)[0]
+        if path == "/favicon.ico":
+            self._send(b"", "image/x-icon", HTTPStatus.NO_CONTENT)
+            return
         if path == "/config.js":
             config = {"server": self.rasa_url, "path": "/socket.io"}
             self._send(f"window.RAPPORT_CHAT = {json.dumps(config)};\n".encode(), "text/javascript; charset=utf-8")
