@@ -1,30 +1,25 @@
-"""Every benchmark, one after the other (`make bench`). Each prints its own figures."""
+"""Every benchmark, one after the other (`make bench`). Each prints its own figures.
+
+Each runs in its own process, so one's imports and threads don't skew the next one's timings.
+"""
 from __future__ import annotations
 
-import importlib
+import subprocess
 import sys
 
 BENCHES = ["bench.answers", "bench.safety", "bench.nlu", "bench.latency", "bench.review"]
 
 
-def main() -> None:
+def main() -> int:
+    failed = []
     for name in BENCHES:
         print(f"\n=== {name} ===", flush=True)
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            print(f"(not available: {exc})")
-            continue
-        saved = sys.argv
-        sys.argv = [name]
-        try:
-            module.main()
-        except SystemExit as exit_:
-            if exit_.code not in (0, None):
-                print(f"{name} exited with {exit_.code}")
-        finally:
-            sys.argv = saved
+        if subprocess.run([sys.executable, "-m", name]).returncode != 0:
+            failed.append(name)
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
