@@ -70,7 +70,7 @@ SUMMARY_DB="rapport_${RUN_ID}"
 export RAPPORT_DATABASE_URL
 RAPPORT_DATABASE_URL=$($PY -c "import os; from deploy.services import Services; print(Services.from_env(os.environ).database_url('$SUMMARY_DB'))")
 export REDIS_HOST=${REDIS_HOST:-127.0.0.1} REDIS_PORT=${REDIS_PORT:-6379} REDIS_PASSWORD=${REDIS_PASSWORD:-} REDIS_LOCK_DB=${REDIS_LOCK_DB:-1}
-export RAPPORT_LOCK_KEY_PREFIX="rapport_${RUN_ID}"
+export RAPPORT_LOCK_KEY_PREFIX="rapport${RUN_ID}"  # letters and digits only (Rasa ignores others)
 export RABBITMQ_HOST=${RABBITMQ_HOST:-127.0.0.1} RABBITMQ_PORT=${RABBITMQ_PORT:-5672}
 export RABBITMQ_USER=${RABBITMQ_USER:-guest} RABBITMQ_PASSWORD=${RABBITMQ_PASSWORD:-guest}
 export RABBITMQ_EXCHANGE="rapport-${RUN_ID}" RABBITMQ_QUEUE="rapport-${RUN_ID}-events"
