@@ -15,13 +15,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-set -a
-[ -f .env ] && . ./.env
-[ -f .env.production ] && . ./.env.production
-set +a
 export RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 PY=.venv/bin/python
+
+load_env_file() {  # KEY=value lines read as python-dotenv reads them; the environment wins
+  [ -f "$1" ] || return 0
+  eval "$($PY - "$1" <<'ENVEOF'
+import os, shlex, sys
+from dotenv import dotenv_values
+for key, value in dotenv_values(sys.argv[1]).items():
+    if value is not None and key.isidentifier() and key not in os.environ:
+        print(f"export {key}={shlex.quote(value)}")
+ENVEOF
+)"
+}
+load_env_file .env.production
+load_env_file .env
 MODEL=${RAPPORT_MODEL:-models/rapport.tar.gz}
 
 REPLICAS=${RAPPORT_REPLICAS:-2}
