@@ -1,6 +1,7 @@
 """Creates `.env` from `.env.example` on first run, generating the secrets it needs.
 
 Never overwrites a value that is already set. Prints which secrets it generated.
+With --shell, prints the settings as quoted `export` lines for scripts/run.sh to eval.
 """
 from __future__ import annotations
 
@@ -43,7 +44,20 @@ def ensure_env(path: Path = ROOT / ".env", example: Path = ROOT / ".env.example"
     return generated
 
 
+def shell_exports(path: Path = ROOT / ".env") -> str:
+    """`export NAME='value'` lines for every setting in `path`, safely quoted for a shell."""
+    import shlex
+
+    from dotenv import dotenv_values
+
+    values = dotenv_values(path) if path.exists() else {}
+    return "\n".join(f"export {name}={shlex.quote(value or '')}" for name, value in values.items())
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--shell"]:
+        print(shell_exports())
+        sys.exit(0)
     made = ensure_env()
     if made:
         print(f"Generated {', '.join(made)} into .env (keep that file secret; back up the encryption key).",

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-chat}
 
-set -a; [ -f .env ] && . ./.env; set +a
+eval "$(.venv/bin/python scripts/ensure_env.py --shell)"  # .env, parsed by python-dotenv, quoted
 export RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 mkdir -p var
@@ -25,9 +25,11 @@ done
 
 case "$mode" in
   chat)
+    export PYTHONWARNINGS=ignore  # library deprecation warnings only clutter the chat
     echo "Starting the chat (it takes ~30 s to load). Type /stop to leave."
     # A fixed conversation id, so a check-in paused in one chat can be resumed in the next.
-    .venv/bin/rasa shell --model models/rapport.tar.gz --endpoints endpoints.yml --conversation-id local-shell
+    .venv/bin/rasa shell --model models/rapport.tar.gz --endpoints endpoints.yml --conversation-id local-shell \
+      --interface 127.0.0.1 --port "${RASA_PORT:-5005}"
     ;;
   serve)
     : "${RASA_AUTH_TOKEN:?RASA_AUTH_TOKEN is not set in .env}"
