@@ -536,7 +536,9 @@ _PAST = re.compile(
     r"|back then|back in|in the past|at \d+|age \d+|last year|once before|previously|history of|been clean"
     r"|clean for|\d+ (?:days|weeks|months|years) clean|recovered|in recovery|still clean"
     r"|(?:stopped|quit) (?:self harm\w*|cutting|hurting myself|harming myself|burning myself)"
-    r"|helped me stop|before i (?:met|started|found|began)|when i (?:started|began|first)|at first"
+    r"|helped me stop|when i (?:started|began|first)|at first"
+    # "before I started therapy" is the past; "before I started this chat" is minutes ago.
+    r"|before i (?:met|started|found|began) (?:therapy|seeing|treatment|counsel\w*|meds|medication|my |her\b|him\b|them\b)"
     r"|at the start|back when)\b"
 )
 _PRESENT = re.compile(

@@ -353,3 +353,9 @@ def test_property_valid_and_stable_under_case_and_surrounding_whitespace(text: s
     assert assess(text.upper()) == result
     assert assess(text.lower()) == result
     assert assess("  \n" + text + " \t ") == result
+
+
+def test_an_overdose_before_this_chat_is_now_not_the_past():
+    # "before I started therapy" dates something; "before I started talking to you" does not.
+    assert assess("i took a whole bottle of pills before i started talking to you").level == "crisis"
+    assert assess("before i started therapy i used to cut").level == "unclear"
