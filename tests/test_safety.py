@@ -358,4 +358,4 @@ def test_property_valid_and_stable_under_case_and_surrounding_whitespace(text: s
 def test_an_overdose_before_this_chat_is_now_not_the_past():
     # "before I started therapy" dates something; "before I started talking to you" does not.
     assert assess("i took a whole bottle of pills before i started talking to you").level == "crisis"
-    assert assess("before i started therapy i used to cut").level == "unclear"
+    assert assess("before i started therapy i used to cut myself").level == "unclear"
