@@ -91,8 +91,8 @@ def retrying_say(post: Callable[[dict], tuple[int, object]], attempts: int = 6,
             except Exception as error:  # noqa: BLE001 - a dropped connection is retried
                 problem = type(error).__name__
             else:
-                if status == 200 and messages:
-                    return messages  # type: ignore[return-value]
+                if status == 200:  # an empty answer is the bot's answer too: sending again replays it
+                    return messages or []  # type: ignore[return-value]
                 problem = f"HTTP {status}"
             sleep(min(2 ** attempt, 8))
         raise CheckinFailed(f"no answer to a {step!r} message after {attempts} attempts ({problem})")

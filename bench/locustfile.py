@@ -26,10 +26,10 @@ _write_lock = threading.Lock()
 
 
 class CheckinClient(HttpUser):
-    wait_time = between(0.5, 1.5)  # reading and typing
+    wait_time = between(2, 6)  # reading the question and typing: a brisk person
 
     def post(self, body: dict) -> tuple[int, object]:
-        with self.client.post("/webhooks/app/webhook", json=body, name=self.step, timeout=90,
+        with self.client.post("/webhooks/app/webhook", json=body, name=self.step, timeout=150,
                               catch_response=True) as response:
             if response.status_code != 200:
                 response.failure(f"HTTP {response.status_code}")

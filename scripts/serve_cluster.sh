@@ -10,7 +10,7 @@
 #   RAPPORT_REPLICA_BASE_PORT [5101]  RAPPORT_CLUSTER_ACTIONS_PORT [5155]
 #   RAPPORT_CLUSTER_DIR [a new temporary folder]: logs, nginx.conf and cluster.json (written when
 #   everything answers: ports, pids, names; tests and bench/load.py read it)
-#   TICKET_LOCK_LIFETIME [20]; service hosts and credentials as in .env.production.example.
+#   TICKET_LOCK_LIFETIME [60], SANIC_KEEP_ALIVE_TIMEOUT [75]; service hosts and credentials as in .env.production.example.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -39,7 +39,12 @@ HOST=${RAPPORT_CLUSTER_HOST:-127.0.0.1}
 PORT=${RAPPORT_CLUSTER_PORT:-8088}
 BASE_PORT=${RAPPORT_REPLICA_BASE_PORT:-5101}
 ACTIONS_PORT=${RAPPORT_CLUSTER_ACTIONS_PORT:-5155}
-export TICKET_LOCK_LIFETIME=${TICKET_LOCK_LIFETIME:-20}
+export TICKET_LOCK_LIFETIME=${TICKET_LOCK_LIFETIME:-60}
+# Sanic closes a new connection whose request it has not read within KEEP_ALIVE_TIMEOUT (5 s by
+# default): under load, with the event loop busy, it then drops requests it has already accepted
+# (Rasa: "Couldn't connect to the action server ... Cannot write to closing transport"; nginx: "upstream
+# prematurely closed connection"). Longer than nginx's upstream keepalive_timeout (60 s).
+export SANIC_KEEP_ALIVE_TIMEOUT=${SANIC_KEEP_ALIVE_TIMEOUT:-75}
 
 case "$HOST" in
   127.*|localhost|::1) ;;
@@ -120,7 +125,7 @@ wait_for() {  # url pid log
   echo "$1 did not answer in 240 s; see $3" >&2; return 1
 }
 
-SANIC_HOST=127.0.0.1 .venv/bin/rasa run actions --actions actions --port "$ACTIONS_PORT" >"$DIR/actions.log" 2>&1 &
+SANIC_HOST=127.0.0.1 SANIC_RESPONSE_TIMEOUT=${SANIC_RESPONSE_TIMEOUT:-300} .venv/bin/rasa run actions --actions actions --port "$ACTIONS_PORT" >"$DIR/actions.log" 2>&1 &
 actions_pid=$!; pids+=("$actions_pid")
 
 replica_pids=(); replica_ports=(); upstream_lines=""
