@@ -14,7 +14,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
-    alert_practice,
     button_level,
     channel_of,
     client_of,
@@ -22,7 +21,7 @@ from actions.common import (
     settings,
     with_store,
 )
-from bot.dimensions import DIMENSIONS, LEVELS, MIXED, NEGATIVE, band, is_very_low
+from bot.dimensions import DIMENSIONS, LEVELS, MIXED, NEGATIVE, band
 from bot.replies import choose, choose_reply, summary_lines
 from bot.scoring import is_unsure, score_answer
 
@@ -348,8 +347,6 @@ class ActionSubmitCheckin(Action):
             s.complete_checkin(checkin_id, summary_text)
 
         save(tracker, dispatcher, used, "complete_checkin", write_all)
-        if is_very_low(scores):
-            alert_practice(tracker, "very_low_checkin")
         dispatcher.utter_message(text=f"{intro.text}\n{summary_text}")
         dispatcher.utter_message(text=thanks.text)
         dispatcher.utter_message(response="utter_ask_share")

@@ -68,7 +68,7 @@ def with_store(what: str, fn: Callable[[Store], T]) -> tuple[bool, T | None]:
         return False, None
 
 
-def alert_practice(tracker: Tracker, kind: str) -> None:
+def alert_practice(tracker: Tracker, kind: str, checkin_id: int | None = None) -> None:
     """POSTs a minimal alert (no words) to the practice's webhook, if one is configured.
 
     Runs in the background: it never blocks or breaks the conversation.
@@ -76,7 +76,8 @@ def alert_practice(tracker: Tracker, kind: str) -> None:
     webhook = settings().alert_webhook
     if not webhook:
         return
-    checkin_id = tracker.get_slot("checkin_id")
+    if checkin_id is None:
+        checkin_id = tracker.get_slot("checkin_id")
     notify_in_background(
         webhook,
         {

@@ -9,7 +9,8 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import client_of, latest_intent, with_store
+from actions.common import alert_practice, client_of, latest_intent, with_store
+from bot.dimensions import is_very_low
 
 # Set only after a confirmed deletion succeeded; components/tracker_store.py then erases the
 # stored conversation instead of saving it.
@@ -80,6 +81,9 @@ class ActionSetSharing(Action):
             ok, _ = with_store("set_shared", lambda s: s.set_shared(last.id, shared))
         if not ok or last is None:
             dispatcher.utter_message(response="utter_store_unavailable")
-        else:
-            dispatcher.utter_message(response="utter_shared" if shared else "utter_kept_private")
+            return [SlotSet("offer", None)]
+        dispatcher.utter_message(response="utter_shared" if shared else "utter_kept_private")
+        # Only a shared check-in may tell the practice anything about how it went.
+        if shared and is_very_low({d: a.score for d, a in last.answers.items()}):
+            alert_practice(tracker, "very_low_checkin", last.id)
         return [SlotSet("offer", None)]

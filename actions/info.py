@@ -18,9 +18,9 @@ class ActionExplainPrivacy(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         config = settings()
         who = (
-            f"your therapist at {config.practice_name} can read them, unless you choose to keep a check-in private"
+            "your therapist can read them, unless you choose to keep a check-in private"
             if config.share_default != "private"
-            else f"they stay private unless you choose to share a check-in with your therapist at {config.practice_name}"
+            else "they stay private unless you choose to share a check-in with your therapist"
         )
         dispatcher.utter_message(
             response="utter_privacy", who=who, retention_days=config.retention_days

@@ -197,12 +197,12 @@ def test_skip_and_go_back(env):
     assert events == [] and messages[0]["response"] == "utter_back_at_first"
 
 
-def test_crisis_pauses_flags_and_alerts_the_practice_without_words(env, monkeypatch):
+@pytest.fixture
+def webhook(env, monkeypatch):
+    """A real local HTTP server standing in for the practice's alert webhook."""
     import json
     import threading
     from http.server import BaseHTTPRequestHandler, HTTPServer
-
-    from actions.safety import ActionCrisisResponse
 
     received: list[dict] = []
     arrived = threading.Event()
@@ -219,19 +219,55 @@ def test_crisis_pauses_flags_and_alerts_the_practice_without_words(env, monkeypa
 
     server = HTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        monkeypatch.setenv("RAPPORT_ALERT_WEBHOOK", f"http://127.0.0.1:{server.server_port}/hook")
-        common.settings.cache_clear()
-        checkin_id = start()
-        words = "i want to end my life"
-        events, messages = run(ActionCrisisResponse(), tracker(words, {"checkin_id": checkin_id}, intent="crisis"))
-        assert "988" in messages[0]["text"]
-        assert {"event": "active_loop", "name": None} in [
-            {"event": e["event"], "name": e.get("name")} for e in events if e["event"] == "active_loop"]
-        checkin = common.store().checkin(checkin_id)
-        assert checkin.status == "paused" and [e.kind for e in checkin.events] == ["crisis"]
-        assert arrived.wait(10), "the webhook was not called"
-        assert received[0]["kind"] == "crisis" and received[0]["checkin_id"] == checkin_id
-        assert "end my life" not in json.dumps(received)
-    finally:
-        server.shutdown()
+    monkeypatch.setenv("RAPPORT_ALERT_WEBHOOK", f"http://127.0.0.1:{server.server_port}/hook")
+    common.settings.cache_clear()
+    yield received, arrived
+    server.shutdown()
+
+
+def test_crisis_pauses_flags_and_alerts_the_practice_without_words(webhook):
+    import json
+
+    from actions.safety import ActionCrisisResponse
+
+    received, arrived = webhook
+    checkin_id = start()
+    events, messages = run(ActionCrisisResponse(), tracker("i want to end my life", {"checkin_id": checkin_id}, intent="crisis"))
+    assert "988" in messages[0]["text"]
+    assert any(e["event"] == "active_loop" and e.get("name") is None for e in events)
+    checkin = common.store().checkin(checkin_id)
+    assert checkin.status == "paused" and [e.kind for e in checkin.events] == ["crisis"]
+    assert arrived.wait(10), "the webhook was not called"
+    assert received[0]["kind"] == "crisis" and received[0]["checkin_id"] == checkin_id
+    assert "end my life" not in json.dumps(received)
+
+
+def _very_low_checkin() -> int:
+    checkin_id = start()
+    for dimension in DIMENSIONS:
+        common.store().record_answer(checkin_id, dimension, 1, "not at all")
+    common.store().complete_checkin(checkin_id, "summary")
+    return checkin_id
+
+
+def test_a_very_low_shared_checkin_alerts_the_practice(webhook):
+    from actions.data_rights import ActionSetSharing
+
+    received, arrived = webhook
+    checkin_id = _very_low_checkin()
+    run(ActionSetSharing(), tracker("/share_checkin", intent="share_checkin", active_loop=None))
+    assert arrived.wait(10)
+    assert received == [{**received[0], "kind": "very_low_checkin", "checkin_id": checkin_id}]
+
+
+def test_a_very_low_private_checkin_tells_the_practice_nothing(webhook):
+    import time
+
+    from actions.data_rights import ActionSetSharing
+
+    received, arrived = webhook
+    checkin_id = _very_low_checkin()
+    run(ActionSetSharing(), tracker("/keep_private", intent="keep_private", active_loop=None))
+    assert common.store().checkin(checkin_id).shared is False
+    time.sleep(1)
+    assert received == []
