@@ -213,8 +213,9 @@ def export(env: dict[str, str]) -> list[dict]:
 
 
 def check_store(records: list[dict], checkins: list[dict], id_secret: str, channel: str = "app") -> list[str]:
-    """Problems found: each simulated client that finished must have exactly one completed, shared
-    check-in with exactly its 5 answers at its levels; no client may have more answers than it gave."""
+    """Problems found: one stored check-in per simulated one; each simulated client that finished
+    must have exactly one completed check-in with exactly its 5 answers at its levels, in order; no
+    client may have more answers than it gave."""
     sys.path.insert(0, str(ROOT))
     from bot.identity import client_id
 
@@ -222,6 +223,8 @@ def check_store(records: list[dict], checkins: list[dict], id_secret: str, chann
     for checkin in checkins:
         by_client.setdefault(checkin["client_id"], []).append(checkin)
     problems = []
+    if len(checkins) != len(records):
+        problems.append(f"{len(checkins)} check-ins stored for {len(records)} simulated check-ins")
     for record in records:
         mine = by_client.get(client_id(channel, record["sender"], id_secret), [])
         answers = [a for c in mine for a in c.get("answers", [])]

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import sys
 import threading
+import time
 from pathlib import Path
 
 from locust import HttpUser, between, task
@@ -25,8 +27,17 @@ RESULTS = os.environ.get("RAPPORT_LOAD_RESULTS", "load-results.jsonl")
 _write_lock = threading.Lock()
 
 
+THINK_SECONDS = (2, 6)  # reading the question and typing: a brisk person
+
+
+def think() -> None:
+    # Not User.wait(): that stops a user mid check-in when the run ends, and the check-in must
+    # finish (--stop-timeout) to be checked against the store.
+    time.sleep(random.uniform(*THINK_SECONDS))
+
+
 class CheckinClient(HttpUser):
-    wait_time = between(2, 6)  # reading the question and typing: a brisk person
+    wait_time = between(*THINK_SECONDS)
 
     def post(self, body: dict) -> tuple[int, object]:
         with self.client.post("/webhooks/app/webhook", json=body, name=self.step, timeout=150,
@@ -52,6 +63,6 @@ class CheckinClient(HttpUser):
             return say(sender, text, step)
 
         sender, levels = new_client()
-        record = run_checkin(named_say, sender, levels, pause=self.wait)
+        record = run_checkin(named_say, sender, levels, pause=think)
         with _write_lock, open(RESULTS, "a") as out:
             out.write(json.dumps(record) + "\n")
