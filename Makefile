@@ -28,7 +28,7 @@ setup:
 	scripts/setup.sh
 
 $(MODEL): $(TRAINING_DATA) | setup
-	@echo "Training (data or config changed), about 1-2 minutes..."
+	@echo "Training (data or config changed), a few minutes..."
 	.venv/bin/rasa train --fixed-model-name rapport --out models --quiet
 	@touch $(MODEL)
 

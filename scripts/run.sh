@@ -12,7 +12,9 @@ mkdir -p var
 
 .venv/bin/python -m bot.review migrate >/dev/null
 
-SANIC_HOST=127.0.0.1 .venv/bin/rasa run actions --actions actions --port 5055 > var/actions.log 2>&1 &
+# Loopback only (the action server has no authentication); keep-alive longer than Rasa's idle
+# gaps, or Sanic drops requests it already accepted.
+SANIC_HOST=127.0.0.1 SANIC_KEEP_ALIVE_TIMEOUT=75 .venv/bin/rasa run actions --actions actions --port 5055 > var/actions.log 2>&1 &
 actions_pid=$!
 cleanup() { kill "$actions_pid" 2>/dev/null || true; wait "$actions_pid" 2>/dev/null || true; }
 trap cleanup EXIT INT TERM

@@ -46,6 +46,7 @@ def server_env(data_dir: Path, **overrides: str) -> dict[str, str]:
         TF_CPP_MIN_LOG_LEVEL="2",
         PYTHONPATH=str(ROOT),
         SANIC_HOST="127.0.0.1",  # the action server has no authentication: loopback only
+        SANIC_KEEP_ALIVE_TIMEOUT="75",  # Sanic's 5 s default drops requests it already accepted
     )
     env.update(overrides)
     return env
