@@ -163,3 +163,30 @@ def test_heldout_set_is_well_formed() -> None:
         if "score" in item:
             expected = {"negative": (1, 2), "mixed": (3,), "positive": (4, 5)}[item["band"]]
             assert item["score"] in expected, item
+
+
+# ------------------------------------------------------------------ properties (hypothesis)
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from bot.dimensions import LEVELS  # noqa: E402
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_scores_to_a_level_or_none_and_never_raises(text):
+    assert score_answer(text) in (None, 1, 2, 3, 4, 5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80),
+       st.sampled_from(["", " ", "  ", "\n", "\t"]))
+def test_surrounding_whitespace_and_case_do_not_change_the_score(text, pad):
+    assert score_answer(f"{pad}{text}{pad}") == score_answer(text)
+    assert score_answer(text.upper()) == score_answer(text.lower()) or not text.isascii()
+
+
+@given(st.sampled_from(sorted(LEVELS)))
+def test_digits_and_level_words_map_to_their_level(level):
+    assert score_answer(str(level)) == level
+    assert score_answer(LEVELS[level]) == level
+    assert score_answer(LEVELS[level].upper()) == level
