@@ -249,7 +249,7 @@ def test_client_page_shows_answers_followups_summary_and_talking_points(site: Si
     assert "they heard me, 1 of 5" in text  # the client's words
     assert "more about heard" in text  # the follow-up
     assert "checking the clock" in text  # the latest summary
-    assert "They said they don&#39;t always feel heard" in text  # a talking point
+    assert "They said they feel heard only a little, or not at all" in text  # a talking point
     assert 'id="trend-chart"' in text and 'id="trend-data"' in text
     assert "Item dropped" in text and "Low total" in text
 

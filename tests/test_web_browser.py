@@ -122,7 +122,7 @@ def test_review_in_a_real_browser(server, browser, tmp_path: Path):
     pixels = page.locator("#trend-chart").evaluate(COUNT_PIXELS)
     assert pixels["drawn"] > 0.01 * pixels["total"], pixels  # lines, points, axes and labels
     assert pixels["colours"] >= 5, pixels  # five coloured lines, not a single blot
-    assert page.locator("text=They said they don't always feel heard").count() == 1
+    assert page.locator("text=They said they feel heard only a little, or not at all").count() == 1
     assert "Feeling heard scored 1 of 5 (at or below 2)." in page.locator("#alerts-title + p + ul").inner_text()
     _shot(page, "review-client.png")
 
