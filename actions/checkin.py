@@ -18,6 +18,7 @@ from actions.common import (
     channel_of,
     client_of,
     latest_intent,
+    pause_checkin,
     settings,
     with_store,
 )
@@ -312,9 +313,7 @@ class ActionPauseCheckin(Action):
         return "action_pause_checkin"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        checkin_id = tracker.get_slot("checkin_id")
-        if checkin_id is not None:
-            with_store("set_status", lambda s: s.set_status(int(checkin_id), "paused"))
+        pause_checkin(tracker)
         dispatcher.utter_message(response="utter_paused")
         return [ActiveLoop(None), SlotSet("requested_slot", None)]
 

@@ -87,3 +87,10 @@ def alert_practice(tracker: Tracker, kind: str, checkin_id: int | None = None) -
             "time": datetime.now(timezone.utc).isoformat(),
         },
     )
+
+
+def pause_checkin(tracker: Tracker) -> None:
+    """Marks this conversation's check-in, if any, as paused in the store."""
+    checkin_id = tracker.get_slot("checkin_id")
+    if checkin_id is not None:
+        with_store("set_status", lambda s: s.set_status(int(checkin_id), "paused"))

@@ -9,7 +9,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import alert_practice, client_of, latest_intent, with_store
+from actions.common import alert_practice, client_of, latest_intent, pause_checkin, with_store
 from bot.dimensions import is_very_low
 
 # Set only after a confirmed deletion succeeded; components/tracker_store.py then erases the
@@ -24,9 +24,8 @@ class ActionConfirmDelete(Action):
         return "action_confirm_delete"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        checkin_id = tracker.get_slot("checkin_id")
-        if tracker.active_loop_name and checkin_id is not None:
-            with_store("set_status", lambda s: s.set_status(int(checkin_id), "paused"))
+        if tracker.active_loop_name:
+            pause_checkin(tracker)
         dispatcher.utter_message(response="utter_confirm_delete")
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("offer", "delete")]
 

@@ -8,7 +8,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import alert_practice, client_of, settings, with_store
+from actions.common import alert_practice, client_of, pause_checkin, settings, with_store
 from bot.resources import crisis_message, safe_ack_message, safety_check_question
 
 
@@ -16,8 +16,7 @@ def pause_and_flag(tracker: Tracker, kind: str) -> List[EventType]:
     """Pauses any check-in in progress, records a flagged event, alerts the practice if configured."""
     client = client_of(tracker)
     checkin_id: Optional[int] = tracker.get_slot("checkin_id")
-    if checkin_id is not None:
-        with_store("set_status", lambda s: s.set_status(int(checkin_id), "paused"))
+    pause_checkin(tracker)
     with_store("record_event", lambda s: s.record_event(client, kind, checkin_id))
     alert_practice(tracker, kind)
     return [ActiveLoop(None), SlotSet("requested_slot", None)]

@@ -995,7 +995,7 @@ class Store:
                     checkin_count=int(row.total or 0),
                     last_checkin_id=row.last_id,
                     # SQLite hands back subquery datetimes as text: read them through the type.
-                    last_checkin_at=_as_utc(row.last_at),
+                    last_checkin_at=as_utc(row.last_at),
                     last_status=row.last_status,
                     last_shared=None if row.last_shared is None else bool(row.last_shared),
                 )
@@ -1006,7 +1006,8 @@ class Store:
         return views
 
 
-def _as_utc(value: Any) -> datetime | None:
+def as_utc(value: Any) -> datetime | None:
+    """A timestamp read through a subquery (SQLite may hand back text) as aware UTC."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -1032,4 +1033,5 @@ __all__ = [
     "Store",
     "StoreError",
     "UnreadableTextError",
+    "as_utc",
 ]

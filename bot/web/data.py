@@ -26,6 +26,7 @@ from bot.store import (
     StoreError,
     UnreadableTextError,
     answer_table,
+    as_utc,
     checkin_table,
     client_table,
     event_table,
@@ -70,17 +71,6 @@ class ClientRow:
     @property
     def last_crisis_at(self) -> datetime | None:
         return self.crisis_events[0].created_at if self.crisis_events else None
-
-
-def _utc(value: Any) -> datetime | None:
-    """A timestamp read through a subquery (SQLite may hand back text) as aware UTC."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
 
 
 def _read(store: Store, query: Any) -> list[Any]:
@@ -146,7 +136,7 @@ def latest_score_cards(
     result: dict[str, list[ScoreCard]] = {}
     for checkin_id, owner, started_at, completed_at in heads:
         result.setdefault(owner, []).append(
-            ScoreCard(checkin_id, owner, _utc(started_at), _utc(completed_at), answers.get(checkin_id, {}))
+            ScoreCard(checkin_id, owner, as_utc(started_at), as_utc(completed_at), answers.get(checkin_id, {}))
         )
     for client_cards in result.values():
         client_cards.sort(key=lambda c: (c.completed_at or c.started_at, c.id))
@@ -196,10 +186,10 @@ def clients(store: Store, client_id: str | None = None) -> list[ClientView]:
             ClientView(
                 id=row.id,
                 label=label,
-                created_at=_utc(row.created_at),
+                created_at=as_utc(row.created_at),
                 checkin_count=int(row.total or 0),
                 last_checkin_id=row.last_id,
-                last_checkin_at=_utc(row.last_at),
+                last_checkin_at=as_utc(row.last_at),
                 last_status=row.last_status,
                 last_shared=None if row.last_shared is None else bool(row.last_shared),
             )
@@ -224,7 +214,7 @@ def crisis_events(store: Store, client_id: str | None = None) -> list[EventView]
     if client_id is not None:
         query = query.where(event_table.c.client_id == client_id)
     return [
-        EventView(id=r.id, client_id=r.client_id, checkin_id=r.checkin_id, kind=r.kind, created_at=_utc(r.created_at))
+        EventView(id=r.id, client_id=r.client_id, checkin_id=r.checkin_id, kind=r.kind, created_at=as_utc(r.created_at))
         for r in _read(store, query)
     ]
 
@@ -317,7 +307,7 @@ class OverviewCache:
                 count, max_id, max_updated = (connection.execute(q).scalar() for q in queries)
         except SQLAlchemyError as exc:
             raise StoreError(f"database error ({type(exc).__name__})") from exc
-        return int(count or 0), max_id, _utc(max_updated)
+        return int(count or 0), max_id, as_utc(max_updated)
 
     def _changed_clients(self, since: _Snapshot) -> set[str]:
         conditions = []
