@@ -48,7 +48,7 @@ case "$mode" in
     fi
     echo "Rasa HTTP server on http://${RASA_HOST:-127.0.0.1}:${RASA_PORT:-5005} (REST channel at /webhooks/rest/webhook); Ctrl-C stops it."
     .venv/bin/rasa run --model models/rapport.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
-      --enable-api --auth-token "$RASA_AUTH_TOKEN" \
+      --enable-api --auth-token="$RASA_AUTH_TOKEN" \
       --interface "${RASA_HOST:-127.0.0.1}" --port "${RASA_PORT:-5005}"
     ;;
   *) echo "usage: run.sh chat|serve" >&2; exit 2 ;;

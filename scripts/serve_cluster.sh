@@ -132,7 +132,7 @@ replica_pids=(); replica_ports=(); upstream_lines=""
 for i in $(seq 1 "$REPLICAS"); do
   port=$((BASE_PORT + i - 1))
   .venv/bin/rasa run --model "$MODEL" --endpoints endpoints.production.yml --credentials credentials.yml \
-    --enable-api --auth-token "$RASA_AUTH_TOKEN" --interface 127.0.0.1 --port "$port" \
+    --enable-api --auth-token="$RASA_AUTH_TOKEN" --interface 127.0.0.1 --port "$port" \
     >"$DIR/replica-$i.log" 2>&1 &
   replica_pids+=("$!"); replica_ports+=("$port"); pids+=("$!")
   upstream_lines+="        server 127.0.0.1:${port} max_fails=1 fail_timeout=10s;"$'\n'

@@ -111,7 +111,7 @@ def start_rasa_server(
     with log.open("w") as out:
         proc = subprocess.Popen(
             [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
-             "--credentials", str(ROOT / "credentials.yml"), "--enable-api", "--auth-token", token,
+             "--credentials", str(ROOT / "credentials.yml"), "--enable-api", f"--auth-token={token}",
              "--interface", "127.0.0.1", "--port", str(port)],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
