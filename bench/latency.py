@@ -47,13 +47,17 @@ def play(url: str, session: requests.Session) -> tuple[list[float], int]:
     return latencies, errors
 
 
-def report(label: str, results: list[tuple[list[float], int]], seconds: float) -> None:
+def report(label: str, results: list[tuple[list[float], int]], seconds: float, by_turn: bool = False) -> None:
     latencies = [ms for turn, _ in results for ms in turn]
     errors = sum(e for _, e in results)
     print(f"{label}: {len(results)} check-ins, {len(latencies)} turns in {seconds:.1f} s "
           f"-> {len(latencies) / seconds:.1f} turns/s, errors {errors}")
     print(f"  per-turn latency ms: p50 {percentile(latencies, 50):.0f}  p95 {percentile(latencies, 95):.0f}"
           f"  p99 {percentile(latencies, 99):.0f}  mean {statistics.mean(latencies):.0f}")
+    if by_turn:
+        for i, text in enumerate(CHECKIN):
+            turn = [latencies[i] for latencies, _ in results]
+            print(f"    {text[:32]:<32} p50 {percentile(turn, 50):4.0f}  p95 {percentile(turn, 95):4.0f}")
 
 
 def main() -> None:
@@ -76,7 +80,7 @@ def main() -> None:
                 play(url, session)  # warm-up
                 started = time.perf_counter()
                 sequential = [play(url, session) for _ in range(args.checkins)]
-                report("sequential", sequential, time.perf_counter() - started)
+                report("sequential", sequential, time.perf_counter() - started, by_turn=True)
 
             def one(_: int) -> tuple[list[float], int]:
                 with requests.Session() as s:
