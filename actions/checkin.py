@@ -25,6 +25,7 @@ from actions.common import (
 from bot.dimensions import DIMENSIONS, LEVELS, MIXED, NEGATIVE, band
 from bot.replies import choose, choose_reply, summary_lines
 from bot.scoring import is_unsure, score_answer
+from bot.store import FinalAnswer
 
 FORM = "checkin_form"
 MORE = "_more"
@@ -336,16 +337,15 @@ class ActionSubmitCheckin(Action):
         thanks = choose("thanks_end", used + [intro.id])
         summary_text = "\n".join(lines)
 
-        def write_all(s, checkin_id: int) -> None:
-            # Idempotent: re-writes every answer, so a write that failed mid-check-in is repaired.
-            for dimension, (score, words, skipped) in answers.items():
-                s.record_answer(checkin_id, dimension, score, "" if skipped else words, skipped=skipped)
-                followup = tracker.get_slot(more_slot(dimension))
-                if followup:
-                    s.record_followup(checkin_id, dimension, followup)
-            s.complete_checkin(checkin_id, summary_text)
-
-        save(tracker, dispatcher, used, "complete_checkin", write_all)
+        # Every answer is written again with the summary, in one transaction: a write that
+        # failed mid-check-in is repaired, and a retried action changes nothing.
+        final = [
+            FinalAnswer(dimension, score, "" if skipped else words, skipped,
+                        tracker.get_slot(more_slot(dimension)) or None)
+            for dimension, (score, words, skipped) in answers.items()
+        ]
+        save(tracker, dispatcher, used, "complete_checkin",
+             lambda s, checkin_id: s.complete_checkin(checkin_id, summary_text, final))
         dispatcher.utter_message(text=f"{intro.text}\n{summary_text}")
         dispatcher.utter_message(text=thanks.text)
         dispatcher.utter_message(response="utter_ask_share")

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from sqlalchemy import (
     Boolean,
@@ -246,6 +246,17 @@ class CheckinView:
 
 
 @dataclass(frozen=True)
+class FinalAnswer:
+    """One answer as written when a check-in is completed (see Store.complete_checkin)."""
+
+    dimension: str
+    score: int | None
+    text: str
+    skipped: bool = False
+    followup: str | None = None
+
+
+@dataclass(frozen=True)
 class ClientView:
     id: str
     label: str | None
@@ -310,6 +321,16 @@ def _check_text(name: str, value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be str, got {type(value).__name__}")
     return value
+
+
+def _check_answer(answer: FinalAnswer) -> None:
+    _check_dimension(answer.dimension)
+    _check_score(answer.score)
+    _check_text("text", answer.text)
+    if answer.followup is not None:
+        _check_text("followup", answer.followup)
+    if answer.skipped and answer.score is not None:
+        raise ValueError("a skipped answer has no score")
 
 
 def _describe(exc: SQLAlchemyError) -> str:
@@ -566,36 +587,12 @@ class Store:
         follow-up, if any, is kept too.
         """
         checkin_id = _check_checkin_id(checkin_id)
-        _check_dimension(dimension)
-        _check_score(score)
-        _check_text("text", text)
-        if skipped and score is not None:
-            raise ValueError("a skipped answer has no score")
+        answer = FinalAnswer(dimension, score, text, skipped)
+        _check_answer(answer)
         now = self._clock()
-        token = self._encrypt(text)
         with self._transaction() as session:
             self._touch(session, checkin_id, now)
-            insert = self._insert(answer_table).values(
-                checkin_id=checkin_id,
-                dimension=dimension,
-                score=score,
-                skipped=bool(skipped),
-                text=token,
-                followup=None,
-                created_at=now,
-                updated_at=now,
-            )
-            session.execute(
-                insert.on_conflict_do_update(
-                    index_elements=["checkin_id", "dimension"],
-                    set_={
-                        "score": insert.excluded.score,
-                        "skipped": insert.excluded.skipped,
-                        "text": insert.excluded.text,
-                        "updated_at": insert.excluded.updated_at,
-                    },
-                )
-            )
+            self._upsert_answer(session, checkin_id, answer, now)
 
     def record_followup(self, checkin_id: int, dimension: str, text: str) -> None:
         """Record what the client added after being invited to say more about a dimension.
@@ -606,19 +603,43 @@ class Store:
         _check_dimension(dimension)
         _check_text("text", text)
         now = self._clock()
-        token = self._encrypt(text)
         with self._transaction() as session:
             self._touch(session, checkin_id, now)
-            result = session.execute(
-                update(answer_table)
-                .where(answer_table.c.checkin_id == checkin_id, answer_table.c.dimension == dimension)
-                .values(followup=token, updated_at=now)
+            self._set_followup(session, checkin_id, dimension, text, now)
+
+    def _upsert_answer(self, session: Session, checkin_id: int, answer: FinalAnswer, now: datetime) -> None:
+        insert = self._insert(answer_table).values(
+            checkin_id=checkin_id,
+            dimension=answer.dimension,
+            score=answer.score,
+            skipped=bool(answer.skipped),
+            text=self._encrypt(answer.text),
+            followup=None,
+            created_at=now,
+            updated_at=now,
+        )
+        session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["checkin_id", "dimension"],
+                set_={
+                    "score": insert.excluded.score,
+                    "skipped": insert.excluded.skipped,
+                    "text": insert.excluded.text,
+                    "updated_at": insert.excluded.updated_at,
+                },
             )
-            if result.rowcount == 0:
-                raise ValueError(
-                    f"check-in {checkin_id} has no answer for {dimension!r} yet; "
-                    "record_answer first"
-                )
+        )
+
+    def _set_followup(self, session: Session, checkin_id: int, dimension: str, text: str, now: datetime) -> None:
+        result = session.execute(
+            update(answer_table)
+            .where(answer_table.c.checkin_id == checkin_id, answer_table.c.dimension == dimension)
+            .values(followup=self._encrypt(text), updated_at=now)
+        )
+        if result.rowcount == 0:
+            raise ValueError(
+                f"check-in {checkin_id} has no answer for {dimension!r} yet; record_answer first"
+            )
 
     def set_status(self, checkin_id: int, status: str) -> None:
         """Set a check-in's status (one of STATUSES). Completing stamps completed_at once."""
@@ -640,12 +661,20 @@ class Store:
         with self._transaction() as session:
             self._touch(session, checkin_id, now, shared=shared)
 
-    def complete_checkin(self, checkin_id: int, summary_text: str) -> None:
-        """Store the summary and mark the check-in completed (safe to retry)."""
+    def complete_checkin(
+        self, checkin_id: int, summary_text: str, answers: Iterable[FinalAnswer] = ()
+    ) -> None:
+        """Store the summary and mark the check-in completed (safe to retry).
+
+        `answers`, if given, are (re)written in the same transaction, follow-ups included, so
+        a check-in is completed with all of its answers or not at all.
+        """
         checkin_id = _check_checkin_id(checkin_id)
         _check_text("summary_text", summary_text)
+        answers = list(answers)
+        for answer in answers:
+            _check_answer(answer)
         now = self._clock()
-        token = self._encrypt(summary_text)
         with self._transaction() as session:
             self._touch(
                 session,
@@ -654,8 +683,12 @@ class Store:
                 status=COMPLETED,
                 completed_at=func.coalesce(checkin_table.c.completed_at, now),
             )
+            for answer in answers:
+                self._upsert_answer(session, checkin_id, answer, now)
+                if answer.followup:
+                    self._set_followup(session, checkin_id, answer.dimension, answer.followup, now)
             insert = self._insert(summary_table).values(
-                checkin_id=checkin_id, text=token, created_at=now
+                checkin_id=checkin_id, text=self._encrypt(summary_text), created_at=now
             )
             session.execute(
                 insert.on_conflict_do_update(

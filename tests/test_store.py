@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.exc import OperationalError
 
 from bot.config import load_settings
 from bot.crypto import TextCipher, generate_key
@@ -15,6 +16,7 @@ from bot.store import (
     ABANDONED,
     COMPLETED,
     IN_PROGRESS,
+    FinalAnswer,
     PAUSED,
     NotFoundError,
     Store,
@@ -73,6 +75,66 @@ def test_a_full_checkin_round_trips(store: Store) -> None:
     assert store.answers(checkin_id) == view.answers
     assert store.last_completed(CLIENT) == view
     assert store.open_checkin(CLIENT) is None
+
+
+def test_completing_with_answers_writes_them_all_with_the_summary(store: Store) -> None:
+    checkin_id = store.start_checkin(CLIENT, "rest", shared=True)
+    store.record_answer(checkin_id, "team", 1, "an earlier answer, changed since")
+    answers = [
+        FinalAnswer("team", 2, "not really", followup="she talks over me"),
+        FinalAnswer("heard", None, "", skipped=True),
+        FinalAnswer("warmth", 4, "mostly"),
+        FinalAnswer("worth", 5, "100%"),
+        FinalAnswer("understood", 3, "sometimes?"),
+    ]
+    store.complete_checkin(checkin_id, "Here's what I heard", answers)
+    store.complete_checkin(checkin_id, "Here's what I heard", answers)  # a retried action
+
+    view = store.checkin(checkin_id)
+    assert view.status == COMPLETED and view.summary == "Here's what I heard"
+    assert {d: (a.score, a.text, a.skipped, a.followup) for d, a in view.answers.items()} == {
+        "team": (2, "not really", False, "she talks over me"),
+        "heard": (None, "", True, None),
+        "warmth": (4, "mostly", False, None),
+        "worth": (5, "100%", False, None),
+        "understood": (3, "sometimes?", False, None),
+    }
+
+
+@pytest.mark.parametrize("bad", [
+    FinalAnswer("rapport", 3, "x"),
+    FinalAnswer("team", 9, "x"),
+    FinalAnswer("team", 3, None),  # type: ignore[arg-type]
+    FinalAnswer("team", 3, "x", skipped=True),
+    FinalAnswer("team", 3, "x", followup=7),  # type: ignore[arg-type]
+])
+def test_completing_with_a_bad_answer_writes_nothing(store: Store, bad: FinalAnswer) -> None:
+    checkin_id = store.start_checkin(CLIENT, "rest", shared=True)
+    with pytest.raises((ValueError, TypeError)):
+        store.complete_checkin(checkin_id, "summary", [FinalAnswer("worth", 5, "yes"), bad])
+    view = store.checkin(checkin_id)
+    assert view.status == IN_PROGRESS and view.summary is None and view.answers == {}
+
+
+def test_completion_is_all_or_nothing_when_the_database_fails(store: Store) -> None:
+    checkin_id = store.start_checkin(CLIENT, "rest", shared=True)
+    store.record_answer(checkin_id, "team", 3, "somewhat")
+
+    def fail_on_summary(conn, cursor, statement, *args):  # the last write of the transaction
+        if "INSERT INTO summary" in statement:
+            raise OperationalError(statement, {}, Exception("disk I/O error"))
+
+    event.listen(store.engine, "before_cursor_execute", fail_on_summary)
+    try:
+        with pytest.raises(StoreError):
+            store.complete_checkin(checkin_id, "summary", [
+                FinalAnswer("team", 5, "completely", followup="more"), FinalAnswer("heard", 4, "mostly")])
+    finally:
+        event.remove(store.engine, "before_cursor_execute", fail_on_summary)
+    view = store.checkin(checkin_id)
+    assert view.status == IN_PROGRESS and view.summary is None
+    assert set(view.answers) == {"team"}
+    assert (view.answers["team"].score, view.answers["team"].followup) == (3, None)
 
 
 def test_views_are_frozen_plain_values(store: Store) -> None:
