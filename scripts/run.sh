@@ -41,7 +41,7 @@ case "$mode" in
        || (cd webchat && npm ci --ignore-scripts --no-audit --no-fund >/dev/null 2>&1); then
       .venv/bin/python webchat/serve.py --port "${RAPPORT_WEBCHAT_PORT:-8080}" --rasa-url "$rasa_url" > var/webchat.log 2>&1 &
       webchat_pid=$!
-      trap 'kill "$webchat_pid" 2>/dev/null || true; cleanup' EXIT INT TERM
+      trap 'kill "$webchat_pid" 2>/dev/null || true; wait "$webchat_pid" 2>/dev/null || true; cleanup' EXIT INT TERM
       echo "Web chat page on http://127.0.0.1:${RAPPORT_WEBCHAT_PORT:-8080}/"
     else
       echo "The web chat page needs its npm packages: cd webchat && npm ci" >&2
