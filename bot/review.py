@@ -13,7 +13,8 @@ RAPPORT_ENCRYPTION_KEYS, RAPPORT_RETENTION_DAYS. A CLIENT_ID may be shortened to
 of at least 6 characters (except for `delete`, which needs the whole id).
 
 Privacy: a check-in the client chose not to share (shared = false) is shown and exported only as
-"a private check-in on <date>": no answers, words, summary or events. `--include-private`
+"a private check-in on <date>": no answers, words or summary. Its crisis events (which never
+hold words) are still shown, as on the review page: the practice must see them. `--include-private`
 (with `show`, or `export --client`) includes them; use it ONLY to give clients a copy of their
 own data at their request, never for the practice's review.
 
@@ -107,8 +108,12 @@ def _hidden(checkin: CheckinView, include_private: bool) -> bool:
 # --------------------------------------------------------------------------- records
 
 
+def _event_records(checkin: CheckinView) -> list[dict[str, str]]:
+    return [{"kind": e.kind, "created_at": e.created_at.isoformat()} for e in checkin.events]
+
+
 def checkin_record(checkin: CheckinView, include_private: bool = False) -> dict[str, Any]:
-    """One check-in as plain JSON-ready values; a private one reduced to its date."""
+    """One check-in as plain JSON-ready values; a private one reduced to its date and events."""
     if _hidden(checkin, include_private):
         return {
             "checkin_id": checkin.id,
@@ -122,7 +127,7 @@ def checkin_record(checkin: CheckinView, include_private: bool = False) -> dict[
             "started_at": None,
             "completed_at": None,
             "summary": None,
-            "events": [],
+            "events": _event_records(checkin),
             "answers": [],
         }
     return {
@@ -137,7 +142,7 @@ def checkin_record(checkin: CheckinView, include_private: bool = False) -> dict[
         "started_at": checkin.started_at.isoformat(),
         "completed_at": checkin.completed_at.isoformat() if checkin.completed_at else None,
         "summary": checkin.summary,
-        "events": [{"kind": e.kind, "created_at": e.created_at.isoformat()} for e in checkin.events],
+        "events": _event_records(checkin),
         "answers": [
             {
                 "dimension": a.dimension,
@@ -228,6 +233,7 @@ def cmd_show(store: Store, args: argparse.Namespace, out: TextIO) -> int:
         out.write("\n")
         if _hidden(checkin, args.include_private):
             out.write(f"  #{checkin.id}: {private_note(checkin)}\n")
+            _write_events(checkin, out)
             continue
         sharing = "shared" if checkin.shared else "private"
         out.write(
@@ -251,9 +257,13 @@ def cmd_show(store: Store, args: argparse.Namespace, out: TextIO) -> int:
                 out.write(f"{indent}more: “{_terminal_safe(answer.followup, indent + '       ')}”\n")
         if checkin.summary:
             out.write(f"    summary: {_terminal_safe(checkin.summary, '             ')}\n")
-        for e in checkin.events:
-            out.write(f"    event: {e.kind} at {_when(e.created_at)}\n")
+        _write_events(checkin, out)
     return 0
+
+
+def _write_events(checkin: CheckinView, out: TextIO) -> None:
+    for e in checkin.events:
+        out.write(f"    event: {e.kind} at {_when(e.created_at)}\n")
 
 
 def cmd_export(store: Store, args: argparse.Namespace, out: TextIO) -> int:

@@ -74,6 +74,7 @@ def seeded(cli_env: dict[str, str]) -> dict[str, int]:
     store.complete_checkin(shared, "Mostly warm; team is a worry.")
     private = store.start_checkin(PRIVATE, "rest", shared=False)
     store.record_answer(private, "team", 1, SECRET_WORDS)
+    store.record_event(PRIVATE, "crisis", private)
     store.complete_checkin(private, "PRIVATESUMMARY")
     store.set_label(SHARED, "Sam")
     store.dispose()
@@ -143,6 +144,7 @@ def test_show_hides_private_checkins(cli, seeded: dict[str, int]) -> None:
     assert code == 0
     assert "a private check-in on " in out
     assert "PRIVATEWORDS" not in out and "PRIVATESUMMARY" not in out and "not at all" not in out
+    assert "event: crisis at " in out  # no words in it, and the practice must see it
 
     code, out, _ = cli("show", PRIVATE, "--include-private")
     assert code == 0 and SECRET_WORDS in out and "PRIVATESUMMARY" in out
@@ -185,6 +187,8 @@ def test_export_json_shape(cli, seeded: dict[str, int]) -> None:
     ]
     assert private["shared"] is False and private["answers"] == [] and private["summary"] is None
     assert private["note"].startswith("a private check-in on ") and private["status"] is None
+    # A crisis event holds no words; the practice sees it, as on the review page.
+    assert [e["kind"] for e in private["events"]] == ["crisis"]
 
 
 def test_export_csv(cli, seeded: dict[str, int]) -> None:
