@@ -141,6 +141,16 @@ def test_crisis_mid_checkin_gets_resources_and_pauses(rasa_server: RasaServer, e
     assert "kill" not in json.dumps(checkin)  # the crisis words are not copied into the store
 
 
+def test_who_sees_this_is_answered_from_the_configuration(rasa_server: RasaServer, e2e_env):
+    sender = f"client-{uuid.uuid4()}"
+    rasa_server.send(sender, "check in")
+    reply = " ".join(texts(rasa_server.send(sender, "who will see this?")))
+    assert e2e_env["RAPPORT_SHARE_DEFAULT"] == "share" and "your therapist can read them" in reply
+    assert f"{e2e_env['RAPPORT_RETENTION_DAYS']} days" in reply and "delete my data" in reply
+    # Honest about the one thing a private check-in does not hide (see the crisis test above).
+    assert "your practice sees that it happened (never your words)" in reply
+
+
 def complete_checkin(rasa_server: RasaServer, sender: str, answers=("mostly",) * 5) -> list[dict]:
     rasa_server.send(sender, "check in")
     reply: list[dict] = []
