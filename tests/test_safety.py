@@ -46,6 +46,8 @@ CRISIS_BY_CATEGORY = [
     ("harm_others", "I'm scared I'll hurt my baby"),
     ("harm_others", "i'm going to stab my roommate"),
     ("abuse_at_home", "my partner hits me"),
+    ("abuse_at_home", "my boyfriend hurts me"),
+    ("abuse_at_home", "my husband keeps hurting me when he drinks"),
     ("abuse_at_home", "I'm not safe at home"),
     ("abuse_at_home", "he said he'd kill me if I told anyone"),
     ("abuse_at_home", "my stepdad touches me"),
@@ -117,6 +119,8 @@ def test_indirect_statements_are_crisis(text: str) -> None:
         "I give up",
         "I don't want to be here anymore",
         "I can't cope",
+        "i dont think i can keep going",
+        "not sure I can hold on much longer",
     ],
 )
 def test_ambiguous_distress_is_unclear(text: str) -> None:
@@ -191,6 +195,9 @@ def test_idioms_are_not_crisis_and_are_flagged(text: str) -> None:
         "I'm done with my homework",
         "I give up on sugar every January",
         "I don't feel safe telling her everything yet",
+        "i dont think i can keep going with this question",
+        "my boyfriend hurt my feelings",
+        "my dad hurts me with his comments",
     ],
 )
 def test_strong_words_in_ordinary_answers_are_not_alarms(text: str) -> None:
