@@ -141,6 +141,16 @@ def test_crisis_mid_checkin_gets_resources_and_pauses(rasa_server: RasaServer, e
     assert "kill" not in json.dumps(checkin)  # the crisis words are not copied into the store
 
 
+def test_hello_mid_checkin_returns_to_the_question(rasa_server: RasaServer):
+    sender = f"client-{uuid.uuid4()}"
+    rasa_server.send(sender, "check in")
+    rasa_server.send(sender, "mostly")
+    reply = rasa_server.send(sender, "hi")
+    said = " ".join(texts(reply))
+    assert "again" in said and "catch" not in said  # not taken as an answer it could not read
+    assert last_buttons(reply) == LEVEL_TITLES  # the second question, asked again
+
+
 def test_who_sees_this_is_answered_from_the_configuration(rasa_server: RasaServer, e2e_env):
     sender = f"client-{uuid.uuid4()}"
     rasa_server.send(sender, "check in")
