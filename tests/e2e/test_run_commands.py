@@ -1,11 +1,14 @@
-"""`make serve` as a practice runs it: scripts/run.sh serve in the foreground, stopped by Ctrl-C.
+"""`make serve` and `make chat` as people run them: scripts/run.sh in the foreground.
 
-Runs in a copy of the project (sharing the venv, the trained model and the web chat's npm
+Each runs in a copy of the project (sharing the venv, the trained model and the web chat's npm
 packages) with its own .env, so the developer's .env, var/ and database are never touched.
 """
 from __future__ import annotations
 
 import os
+import pty
+import re
+import select
 import shutil
 import signal
 import socket
@@ -41,14 +44,19 @@ def project(tmp_path: Path) -> Path:
     return copy
 
 
+def write_env(project: Path, **settings: str) -> dict[str, str]:
+    """The copy's .env (what run.sh reads) with fresh secrets; returns the process environment."""
+    env = server_env(project / "var")
+    values = {k: v for k, v in env.items() if k.startswith("RAPPORT_")} | settings
+    (project / ".env").write_text("".join(f"{k}='{v}'\n" for k, v in values.items()))
+    return env
+
+
 def test_make_serve_answers_over_rest_and_ctrl_c_stops_everything(project: Path, tmp_path: Path):
     rasa_port, webchat_port = free_port(), free_port()
     token = "-starts-with-a-dash-" + os.urandom(8).hex()  # as a generated token sometimes does
-    env = server_env(project / "var")
-    settings = {k: v for k, v in env.items() if k.startswith("RAPPORT_")}
-    settings.update(RASA_AUTH_TOKEN=token, RASA_HOST="127.0.0.1", RASA_PORT=str(rasa_port),
+    env = write_env(project, RASA_AUTH_TOKEN=token, RASA_HOST="127.0.0.1", RASA_PORT=str(rasa_port),
                     RAPPORT_WEBCHAT_PORT=str(webchat_port))
-    (project / ".env").write_text("".join(f"{k}='{v}'\n" for k, v in settings.items()))
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(["scripts/run.sh", "serve"], cwd=project, env=env, stdout=out,
@@ -78,6 +86,56 @@ def test_make_serve_answers_over_rest_and_ctrl_c_stops_everything(project: Path,
         time.sleep(0.5)
     assert not group_alive(proc.pid), "the action server or web chat outlived Ctrl-C"
     assert not [p for p in (rasa_port, webchat_port, ACTION_PORT) if listening(p)], log.read_text()[-3000:]
+
+
+class Terminal:
+    """A program on a pseudo-terminal, read as plain text (terminal escape codes removed)."""
+
+    def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
+        self.fd, child = pty.openpty()
+        self.proc = subprocess.Popen(args, cwd=cwd, env=env | {"TERM": "xterm"}, stdin=child,
+                                     stdout=child, stderr=child, start_new_session=True)
+        os.close(child)
+        self.screen = ""
+
+    def type(self, line: str) -> None:
+        os.write(self.fd, line.encode() + b"\r")
+
+    def wait_for(self, pattern: str, timeout: float) -> str:
+        """Everything printed since the last match, once `pattern` appears in it."""
+        deadline = time.monotonic() + timeout
+        raw = b""
+        while time.monotonic() < deadline:
+            if select.select([self.fd], [], [], 0.5)[0]:
+                try:
+                    raw += os.read(self.fd, 65536)
+                except OSError:  # the program ended
+                    break
+            text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw.decode(errors="replace"))
+            if re.search(pattern, text):
+                return text
+        raise AssertionError(f"{pattern!r} did not appear in {timeout} s; the end of what it printed:\n"
+                             + re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw.decode(errors="replace"))[-3000:])
+
+
+def test_make_chat_talks_in_the_terminal_and_stop_ends_it(project: Path):
+    env = write_env(project, RASA_PORT=str(free_port()))
+    chat = Terminal(["scripts/run.sh", "chat"], project, env)
+    try:
+        chat.wait_for(r"Your input ->", timeout=240)
+        chat.type("who will see this?")
+        assert "coded id" in chat.wait_for(r"coded id[\s\S]*Your input ->", timeout=60)
+        chat.type("/stop")
+        assert chat.proc.wait(timeout=60) == 0
+    finally:
+        if chat.proc.poll() is None:
+            os.killpg(chat.proc.pid, signal.SIGKILL)
+            chat.proc.wait()
+        os.close(chat.fd)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and group_alive(chat.proc.pid):
+        time.sleep(0.5)
+    assert not group_alive(chat.proc.pid) and not listening(ACTION_PORT), "the action server outlived the chat"
 
 
 def group_alive(pgid: int) -> bool:
