@@ -41,4 +41,7 @@ def validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
 
 
 def install() -> None:
+    if not callable(getattr(RemoteAction, "_validate_action_result", None)):
+        # A Rasa upgrade moved it: this replacement would do nothing. Re-check the profile.
+        raise RuntimeError("rasa.core.actions.action.RemoteAction._validate_action_result is gone")
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
