@@ -3,7 +3,8 @@
 Keys are Fernet keys (url-safe base64 of 32 random bytes), newest first. Every new token is
 written with the newest key; older keys are kept only so data written before a rotation can
 still be read. To rotate: generate a key, put it first in RAPPORT_ENCRYPTION_KEYS, run
-`python -m bot.review rotate-keys`, then drop the old key.
+`python -m bot.review rotate-keys` and `python -m components.tracker_store rotate-keys`, then
+drop the old key.
 """
 from __future__ import annotations
 

@@ -226,3 +226,16 @@ def test_logs_never_carry_the_clients_words_or_id(rasa_server: RasaServer, e2e_e
         assert sender not in content, log
         assert marker.split()[0] not in content, log
         assert "end my life" not in content, log
+
+
+def test_the_conversation_store_holds_no_words_in_the_clear(rasa_server: RasaServer, e2e_env):
+    sender = f"client-{uuid.uuid4()}"
+    marker = f"okapi{uuid.uuid4().hex[:8]}"
+    rasa_server.send(sender, "check in")
+    rasa_server.send(sender, f"mostly, {marker} aside")
+    tracker = rasa_server.tracker(sender)  # the HTTP API reads it back decrypted
+    assert any(marker in (e.get("text") or "") for e in tracker["events"])
+    with sqlite3.connect(Path(e2e_env["RAPPORT_DATA_DIR"]) / "tracker.db") as db:
+        rows = [data for (data,) in db.execute("SELECT data FROM events WHERE sender_id = ?", (sender,))]
+    assert rows and all(data.startswith("gAAAA") for data in rows)
+    assert not any(marker in data for data in rows)
