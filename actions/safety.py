@@ -30,8 +30,9 @@ class ActionCrisisResponse(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         config = settings()
+        under_way = tracker.get_slot("checkin_id") is not None
         dispatcher.utter_message(
-            text=crisis_message(config.locale, config.practice_name, config.oncall_number)
+            text=crisis_message(config.locale, config.practice_name, config.oncall_number, under_way)
         )
         return pause_and_flag(tracker, "crisis") + [SlotSet("offer", None)]
 

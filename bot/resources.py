@@ -85,8 +85,11 @@ def crisis_lines(locale: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(lines))
 
 
-def crisis_message(locale: str, practice_name: str = "", oncall_number: str = "") -> str:
-    """The calm message sent when crisis language is detected: resources, on-call line, check-in paused."""
+def crisis_message(
+    locale: str, practice_name: str = "", oncall_number: str = "", paused_checkin: bool = True
+) -> str:
+    """The calm message sent when crisis language is detected: resources, the on-call line, and
+    (when a check-in was under way) that it is paused."""
     messages = load_resources().messages
     bullet = messages["bullet"]
     resources = "\n".join(bullet + line for line in crisis_lines(locale))
@@ -96,7 +99,8 @@ def crisis_message(locale: str, practice_name: str = "", oncall_number: str = ""
         practice = (practice_name or "").strip()
         template = messages["oncall"] if practice else messages["oncall_no_name"]
         oncall = "\n" + bullet + template.format(practice=practice, number=number)
-    return messages["crisis"].format(resources=resources, oncall=oncall)
+    paused = messages["paused"] if paused_checkin else ""
+    return messages["crisis"].format(resources=resources, oncall=oncall, paused=paused)
 
 
 def safety_check_question() -> str:

@@ -233,13 +233,20 @@ def test_crisis_pauses_flags_and_alerts_the_practice_without_words(webhook):
     received, arrived = webhook
     checkin_id = start()
     events, messages = run(ActionCrisisResponse(), tracker("i want to end my life", {"checkin_id": checkin_id}, intent="crisis"))
-    assert "988" in messages[0]["text"]
+    assert "988" in messages[0]["text"] and "paused our check-in" in messages[0]["text"]
     assert any(e["event"] == "active_loop" and e.get("name") is None for e in events)
     checkin = common.store().checkin(checkin_id)
     assert checkin.status == "paused" and [e.kind for e in checkin.events] == ["crisis"]
     assert arrived.wait(10), "the webhook was not called"
     assert received[0]["kind"] == "crisis" and received[0]["checkin_id"] == checkin_id
     assert "end my life" not in json.dumps(received)
+
+
+def test_crisis_outside_a_checkin_does_not_speak_of_pausing_one(env):
+    from actions.safety import ActionCrisisResponse
+
+    _, messages = run(ActionCrisisResponse(), tracker("i want to end my life", intent="crisis", active_loop=None))
+    assert "988" in messages[0]["text"] and "paused" not in messages[0]["text"]
 
 
 def _very_low_checkin() -> int:

@@ -73,6 +73,12 @@ def test_message_says_glad_bot_emergency_and_paused() -> None:
     assert "whenever" in message  # can be resumed at any time
 
 
+def test_message_mentions_a_paused_checkin_only_when_there_was_one() -> None:
+    message = crisis_message("US", paused_checkin=False)
+    assert "paused" not in message and "pick it up" not in message
+    assert message.rstrip().endswith("you don't have to carry this alone.")
+
+
 def test_oncall_number_is_shown_only_when_configured() -> None:
     with_practice = crisis_message("UK", "Riverside Counselling", "01632 960 123")
     assert "Riverside Counselling" in with_practice and "01632 960 123" in with_practice
