@@ -990,52 +990,52 @@ class Store:
         return found[0] if found else None
 
     def _clients(self, client_id: str | None) -> list[ClientView]:
-        ranked = select(
-            checkin_table.c.client_id,
-            checkin_table.c.id,
-            checkin_table.c.started_at,
-            checkin_table.c.status,
-            checkin_table.c.shared,
-            func.count().over(partition_by=checkin_table.c.client_id).label("total"),
-            func.row_number()
-            .over(
-                partition_by=checkin_table.c.client_id,
-                order_by=(checkin_table.c.started_at.desc(), checkin_table.c.id.desc()),
-            )
-            .label("position"),
-        ).subquery()
-        latest = select(ranked).where(ranked.c.position == 1).subquery()
-        query = (
-            select(
-                client_table,
-                latest.c.id.label("last_id"),
-                latest.c.started_at.label("last_at"),
-                latest.c.status.label("last_status"),
-                latest.c.shared.label("last_shared"),
-                latest.c.total,
-            )
-            .outerjoin(latest, latest.c.client_id == client_table.c.id)
+        # Each client's latest check-in through the (client_id, started_at) index, and the
+        # counts in one GROUP BY: a window over every check-in took ~0.3 s for 20,000 on SQLite.
+        latest = (
+            select(checkin_table.c.id)
+            .where(checkin_table.c.client_id == client_table.c.id)
+            .order_by(checkin_table.c.started_at.desc(), checkin_table.c.id.desc())
+            .limit(1)
+            .correlate(client_table)
+            .scalar_subquery()
         )
+        heads = select(client_table, latest.label("last_id"))
+        counts = select(checkin_table.c.client_id, func.count().label("total")).group_by(checkin_table.c.client_id)
         if client_id is not None:
-            query = query.where(client_table.c.id == client_id)
+            heads = heads.where(client_table.c.id == client_id)
+            counts = counts.where(checkin_table.c.client_id == client_id)
+        heads_q, counts_q = heads.subquery(), counts.subquery()
+        last = checkin_table.alias("last_checkin")
+        query = select(
+            heads_q,
+            last.c.started_at.label("last_at"),
+            last.c.status.label("last_status"),
+            last.c.shared.label("last_shared"),
+            counts_q.c.total,
+        ).select_from(
+            heads_q.outerjoin(last, last.c.id == heads_q.c.last_id).outerjoin(
+                counts_q, counts_q.c.client_id == heads_q.c.id
+            )
+        )
         with self._transaction() as session:
             rows = session.execute(query).all()
-            views = [
-                ClientView(
-                    id=row.id,
-                    label=self._decrypt(row.label),
-                    created_at=row.created_at,
-                    checkin_count=int(row.total or 0),
-                    last_checkin_id=row.last_id,
-                    # SQLite hands back subquery datetimes as text: read them through the type.
-                    last_checkin_at=as_utc(row.last_at),
-                    last_status=row.last_status,
-                    last_shared=None if row.last_shared is None else bool(row.last_shared),
-                )
-                for row in rows
-            ]
-        newest_first = datetime.min.replace(tzinfo=timezone.utc)
-        views.sort(key=lambda v: (v.last_checkin_at or v.created_at or newest_first, v.id), reverse=True)
+        views = [
+            ClientView(
+                id=row.id,
+                label=self._decrypt(row.label),
+                # SQLite hands back subquery datetimes as text: read them through as_utc.
+                created_at=as_utc(row.created_at),
+                checkin_count=int(row.total or 0),
+                last_checkin_id=row.last_id,
+                last_checkin_at=as_utc(row.last_at),
+                last_status=row.last_status,
+                last_shared=None if row.last_shared is None else bool(row.last_shared),
+            )
+            for row in rows
+        ]
+        oldest = datetime.min.replace(tzinfo=timezone.utc)
+        views.sort(key=lambda v: (v.last_checkin_at or v.created_at or oldest, v.id), reverse=True)
         return views
 
 

@@ -374,7 +374,7 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
     async def find_client(client_id: str) -> ClientView | None:
         if not _CLIENT_ID.match(client_id):
             return None
-        return await blocking(data.client, store, client_id)
+        return await blocking(store.client, client_id)
 
     # -- login
 
