@@ -27,21 +27,13 @@ from bot.web.testing import (
     review_env,
     seed_sample,
 )
+from tests.browser import CHROMIUM, chromium
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 if not os.access(CHROMIUM, os.X_OK):
     pytest.skip(f"{CHROMIUM} is not installed: run scripts/install_browser.sh", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
 if not (PROJECT_ROOT / "bot/web/node_modules/chart.js/dist/chart.umd.js").is_file():
     pytest.skip("Chart.js is not installed: run `npm ci` in bot/web", allow_module_level=True)
 
@@ -73,13 +65,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ReviewSer
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        try:
-            launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        except Exception as exc:  # e.g. a Chromium too new or too old for this Playwright
-            pytest.skip(f"cannot start {CHROMIUM} with Playwright: {str(exc).splitlines()[0]}")
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def _shot(page: object, name: str) -> None:

@@ -17,19 +17,17 @@ from typing import Iterator
 import pytest
 
 from bot.identity import client_id
+from tests.browser import CHROMIUM, chromium
 from tests.e2e.conftest import ROOT, RasaServer
 from tests.e2e.test_rest_checkin import export
 from tests.harness import free_port, stop, wait_until_up
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 ARTIFACTS = ROOT / "test-artifacts"
 WEBCHAT = ROOT / "webchat"
 LEVELS = ["Not at all", "A little", "Somewhat", "Mostly", "Completely"]
 REPLY_TIMEOUT_MS = 30_000
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
 
 
 def ensure_chromium() -> None:
@@ -71,13 +69,8 @@ def chat_page(rasa_server: RasaServer, tmp_path_factory: pytest.TempPathFactory)
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     ensure_chromium()
-    with sync_api.sync_playwright() as playwright:
-        try:
-            launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        except Exception as exc:  # e.g. a Chromium too new or too old for this Playwright
-            pytest.skip(f"cannot start {CHROMIUM} with Playwright: {str(exc).splitlines()[0]}")
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 class Chat:
