@@ -285,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(ROOT))
         from deploy.services import Services, queued_events
 
-        events = queued_events(Services.from_env(os.environ), info["queue"])
+        events = queued_events(Services.from_env(os.environ), info["queue"], info["encryption_keys"])
         kinds = Counter(e.get("event") for e in events)
         print(f"RabbitMQ: {len(events)} events in {info['queue']} "
               f"({kinds.get('user', 0)} user, {kinds.get('bot', 0)} bot, {kinds.get('action', 0)} action)")

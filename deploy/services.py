@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import socket
 import sys
 from dataclasses import dataclass
@@ -149,25 +148,34 @@ def drop_locks(services: Services, key_prefix: str) -> int:
 
 # --- RabbitMQ ------------------------------------------------------------------------------------
 
-def queued_events(services: Services, queue: str, limit: int = 100_000) -> list[dict]:
-    """Takes every event waiting in `queue` (they are removed) and returns them, decoded."""
+def queued_events(services: Services, queue: str, keys: str, limit: int = 100_000) -> list[dict]:
+    """Takes every event waiting in `queue` (they are removed) and returns them, decrypted with
+    `keys` (RAPPORT_ENCRYPTION_KEYS)."""
+    from bot.crypto import TextCipher
+    from components.event_broker import read_event  # imports Rasa: only when reading events
+
+    return [read_event(body, TextCipher(keys.split(","))) for body in queued_bodies(services, queue, limit)]
+
+
+def queued_bodies(services: Services, queue: str, limit: int = 100_000) -> list[bytes]:
+    """Takes every message waiting in `queue` (they are removed) and returns their raw bodies."""
     return asyncio.run(_take_all(services, queue, limit))
 
 
-async def _take_all(services: Services, queue_name: str, limit: int) -> list[dict]:
+async def _take_all(services: Services, queue_name: str, limit: int) -> list[bytes]:
     import aio_pika
 
     connection = await aio_pika.connect(services.amqp_url(), timeout=10)
     try:
         channel = await connection.channel()
         queue = await channel.declare_queue(queue_name, passive=True)
-        events: list[dict] = []
-        while len(events) < limit:
+        bodies: list[bytes] = []
+        while len(bodies) < limit:
             message = await queue.get(no_ack=True, fail=False)
             if message is None:
                 break
-            events.append(json.loads(message.body))
-        return events
+            bodies.append(message.body)
+        return bodies
     finally:
         await connection.close()
 

@@ -20,7 +20,9 @@ import requests
 
 from bench.checkin_flow import new_client, retrying_say, run_checkin
 from bench.load import Cluster, check_store, export
-from deploy.services import Services, missing, queued_events
+from bot.crypto import TextCipher
+from components.event_broker import read_event
+from deploy.services import Services, missing, queued_bodies
 from tests.harness import MODEL
 
 CLIENTS = 6
@@ -82,7 +84,10 @@ def test_check_ins_survive_a_replica_killed_mid_run(cluster: Cluster):
     assert check_store(records, checkins, info["id_secret"]) == []
     assert sum(1 for c in checkins if c["status"] == "completed") == CLIENTS
 
-    events = queued_events(Services.from_env(os.environ), info["queue"])
+    bodies = queued_bodies(Services.from_env(os.environ), info["queue"])
+    assert bodies and all(body.startswith(b"gAAAA") for body in bodies)  # Fernet tokens: no words in the clear
+    cipher = TextCipher(info["encryption_keys"].split(","))
+    events = [read_event(body, cipher) for body in bodies]
     senders_seen = {e.get("sender_id") for e in events if e.get("event") == "user"}
     assert {r["sender"] for r in records} <= senders_seen, "some conversations never reached RabbitMQ"
     assert any(e.get("event") == "bot" for e in events)
