@@ -22,6 +22,21 @@ def generate_key() -> str:
     return Fernet.generate_key().decode("ascii")
 
 
+def configured_cipher(keys: Sequence[str]) -> "TextCipher":
+    """The cipher for RAPPORT_ENCRYPTION_KEYS (newest first). ValueError saying what to do when
+    none is set or one is invalid (never echoing a key)."""
+    if not keys:
+        raise ValueError(
+            "no encryption key configured: set RAPPORT_ENCRYPTION_KEYS to one or more Fernet "
+            "keys, newest first, comma-separated (make one with: .venv/bin/python -c "
+            "'from bot.crypto import generate_key; print(generate_key())')"
+        )
+    try:
+        return TextCipher(keys)
+    except ValueError as exc:
+        raise ValueError(f"RAPPORT_ENCRYPTION_KEYS is invalid: {exc}") from None
+
+
 class TextCipher:
     """Encrypts and decrypts text with a list of Fernet keys, newest first."""
 

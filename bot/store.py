@@ -52,7 +52,7 @@ from sqlalchemy.orm import Session, declarative_base, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
-from bot.crypto import DecryptionError, TextCipher
+from bot.crypto import DecryptionError, TextCipher, configured_cipher
 from bot.dimensions import DIMENSIONS, LEVELS
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -375,17 +375,10 @@ class Store:
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> "Store":
         """A Store for `settings.database_url`, encrypting with `settings.encryption_keys`."""
-        keys = tuple(getattr(settings, "encryption_keys", ()) or ())
-        if not keys:
-            raise StoreError(
-                "no encryption key configured: set RAPPORT_ENCRYPTION_KEYS to one or more Fernet "
-                "keys, newest first, comma-separated (make one with: .venv/bin/python -c "
-                "'from bot.crypto import generate_key; print(generate_key())')"
-            )
         try:
-            cipher = TextCipher(keys)
+            cipher = configured_cipher(tuple(getattr(settings, "encryption_keys", ()) or ()))
         except ValueError as exc:
-            raise StoreError(f"RAPPORT_ENCRYPTION_KEYS is invalid: {exc}") from None
+            raise StoreError(str(exc)) from None
         return cls(settings.database_url, cipher, **kwargs)
 
     # ------------------------------------------------------------------ plumbing

@@ -1,9 +1,8 @@
 """Rasa's SQL tracker store, made fit for health data: encrypted, erasable, and time-limited.
 
 - Encrypted at rest: each event's JSON (which holds the client's messages and the answer slots)
-  is stored as a Fernet token with the same keys as the check-in store
-  (RAPPORT_ENCRYPTION_KEYS, newest first). Rows written before this, as plain JSON, stay
-  readable. The columns Rasa keeps beside it (sender id, event type, intent and action names,
+  is stored as a Fernet token with the same keys as the check-in store (components/encryption.py).
+  Rows written before this, as plain JSON, stay readable. The columns Rasa keeps beside it (sender id, event type, intent and action names,
   time) hold no words.
 - Erasable: when the `erase_conversation` slot is set (only by `action_delete_data`, after the
   client confirmed and their check-ins were deleted), every stored event of that sender is
@@ -19,7 +18,6 @@ Key rotation re-encrypts the stored events with the newest key (plain rows get e
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -31,7 +29,7 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from actions.data_rights import ERASE_SLOT
 from bot.config import load_settings
-from bot.crypto import TextCipher
+from components.encryption import encrypt_event, read_event, settings_cipher
 
 logger = logging.getLogger(__name__)
 PURGE_EVERY_SECONDS = 3600
@@ -41,12 +39,7 @@ ROTATE_BATCH = 500
 class ErasableSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         settings = load_settings()
-        if not settings.encryption_keys:
-            raise RuntimeError("RAPPORT_ENCRYPTION_KEYS is not set: the tracker store encrypts conversations")
-        try:
-            self.cipher = TextCipher(settings.encryption_keys)
-        except ValueError as exc:
-            raise RuntimeError(f"RAPPORT_ENCRYPTION_KEYS is invalid: {exc}") from None
+        self.cipher = settings_cipher(settings)
         self.retention_seconds = settings.retention_days * 86400
         self._next_purge = 0.0
         super().__init__(*args, **kwargs)
@@ -68,7 +61,7 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
                         timestamp=data.get("timestamp"),
                         intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
                         action_name=data.get("name"),
-                        data=self.cipher.encrypt(json.dumps(data)),
+                        data=encrypt_event(data, self.cipher),
                     )
                 )
             session.commit()
@@ -120,16 +113,12 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
                 if not rows:
                     return rotated
                 for row in rows:
-                    row.data = self.cipher.encrypt(json.dumps(self.event_data(row.data)))
+                    row.data = encrypt_event(read_event(row.data, self.cipher), self.cipher)
                 session.commit()
                 rotated += len(rows)
                 last = rows[-1].id
 
     # ------------------------------------------------------------------ reading
-
-    def event_data(self, stored: Text) -> dict:
-        """An event's dict from its stored form: a Fernet token, or plain JSON written before."""
-        return json.loads(stored if stored.startswith("{") else self.cipher.decrypt(stored))
 
     async def _retrieve(
         self, sender_id: Text, fetch_events_from_all_sessions: bool
@@ -138,7 +127,7 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
             rows = self._event_query(
                 session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
             ).all()
-            events = [self.event_data(row.data) for row in rows]
+            events = [read_event(row.data, self.cipher) for row in rows]
         if not self.domain or not events:
             return None
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)

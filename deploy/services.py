@@ -151,10 +151,11 @@ def drop_locks(services: Services, key_prefix: str) -> int:
 def queued_events(services: Services, queue: str, keys: str, limit: int = 100_000) -> list[dict]:
     """Takes every event waiting in `queue` (they are removed) and returns them, decrypted with
     `keys` (RAPPORT_ENCRYPTION_KEYS)."""
-    from bot.crypto import TextCipher
-    from components.event_broker import read_event  # imports Rasa: only when reading events
+    from bot.crypto import configured_cipher
+    from components.encryption import read_event  # imports Rasa: only when reading events
 
-    return [read_event(body, TextCipher(keys.split(","))) for body in queued_bodies(services, queue, limit)]
+    cipher = configured_cipher(keys.split(","))
+    return [read_event(body, cipher) for body in queued_bodies(services, queue, limit)]
 
 
 def queued_bodies(services: Services, queue: str, limit: int = 100_000) -> list[bytes]:

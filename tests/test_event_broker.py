@@ -9,7 +9,8 @@ from typing import Iterator
 import pytest
 
 from bot.crypto import TextCipher, generate_key
-from components.event_broker import EncryptedPikaEventBroker, read_event
+from components.encryption import read_event
+from components.event_broker import EncryptedPikaEventBroker
 
 EVENT = {"event": "user", "sender_id": "abc", "text": "she talks over me", "timestamp": 1.5}
 

@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.crypto import generate_key
+from components.encryption import read_event
 from components.tracker_store import ErasableSQLTrackerStore
 from tests.harness import ROOT
 
@@ -88,7 +89,7 @@ def test_rows_written_before_encryption_stay_readable_and_rotation_encrypts_them
     engine = create_engine(db_url, future=True)  # one row as plain Rasa wrote it, one with the old key
     with engine.begin() as connection:
         first_id = connection.execute(text("SELECT min(id) FROM events")).scalar()
-        plain = json.dumps(store.event_data(stored_data(db_url)[0]))
+        plain = json.dumps(read_event(stored_data(db_url)[0], store.cipher))
         connection.execute(text("UPDATE events SET data = :d WHERE id = :i"), {"d": plain, "i": first_id})
     engine.dispose()
 

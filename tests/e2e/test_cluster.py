@@ -21,7 +21,7 @@ import requests
 from bench.checkin_flow import new_client, retrying_say, run_checkin
 from bench.load import Cluster, check_store, export
 from bot.crypto import TextCipher
-from components.event_broker import read_event
+from components.encryption import read_event
 from deploy.services import Services, missing, queued_bodies
 from tests.harness import MODEL
 

@@ -104,7 +104,7 @@ class Terminal:
     def wait_for(self, pattern: str, timeout: float) -> str:
         """Everything printed since the last match, once `pattern` appears in it."""
         deadline = time.monotonic() + timeout
-        raw = b""
+        raw, text = b"", ""
         while time.monotonic() < deadline:
             if select.select([self.fd], [], [], 0.5)[0]:
                 try:
@@ -114,8 +114,7 @@ class Terminal:
             text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw.decode(errors="replace"))
             if re.search(pattern, text):
                 return text
-        raise AssertionError(f"{pattern!r} did not appear in {timeout} s; the end of what it printed:\n"
-                             + re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw.decode(errors="replace"))[-3000:])
+        raise AssertionError(f"{pattern!r} did not appear in {timeout} s; the end of what it printed:\n{text[-3000:]}")
 
 
 def test_make_chat_talks_in_the_terminal_and_stop_ends_it(project: Path):
