@@ -7,22 +7,28 @@ export PYTHONPATH := $(CURDIR)
 
 MODEL := models/rapport.tar.gz
 TRAINING_DATA := config.yml domain.yml $(wildcard data/*.yml)
+# The language layer's heads (bot/language/train.py): the corpus's training side, our own lines,
+# the intent examples, and the code that turns them into numbers.
+LANGUAGE_MODEL := models/language.npz
+LANGUAGE_DATA := $(wildcard corpus/*.train.yml corpus/authored/*.yml) data/nlu.yml requirements-model.txt \
+	$(addprefix bot/language/,train.py heads.py encoder.py normalize.py textspeak.yml)
+MODELS := $(MODEL) $(LANGUAGE_MODEL)
 
 .PHONY: chat serve test bench train setup review
 
-chat: $(MODEL)              ## set up, train if needed, chat in this terminal
+chat: $(MODELS)             ## set up, train if needed, chat in this terminal
 	scripts/run.sh chat
 
-serve: $(MODEL)             ## set up, train if needed, run the HTTP server + action server
+serve: $(MODELS)            ## set up, train if needed, run the HTTP server + action server
 	scripts/run.sh serve
 
-test: $(MODEL)              ## the whole test suite (what CI runs)
+test: $(MODELS)             ## the whole test suite (what CI runs)
 	scripts/test.sh
 
-bench: $(MODEL)             ## speed and accuracy figures
+bench: $(MODELS)            ## speed and accuracy figures
 	.venv/bin/python -m bench.all
 
-train: $(MODEL)             ## train only when data or config changed
+train: $(MODELS)            ## train only when data or config changed
 
 setup:
 	scripts/setup.sh
@@ -32,13 +38,17 @@ $(MODEL): $(TRAINING_DATA) | setup
 	.venv/bin/rasa train --fixed-model-name rapport --out models --quiet
 	@touch $(MODEL)
 
+$(LANGUAGE_MODEL): $(LANGUAGE_DATA) | setup
+	@echo "Training the language layer (corpus or its code changed), about a minute..."
+	.venv/bin/python -m bot.language.train
+
 review: setup               ## the practice review page on 127.0.0.1 (login from .env)
 	.venv/bin/python -m bot.web
 
 .PHONY: serve-cluster load
 
-serve-cluster: $(MODEL)     ## 2 Rasa replicas + action server behind nginx, on PostgreSQL, Redis, RabbitMQ
+serve-cluster: $(MODELS)    ## 2 Rasa replicas + action server behind nginx, on PostgreSQL, Redis, RabbitMQ
 	scripts/serve_cluster.sh
 
-load: $(MODEL)              ## load test of that cluster (locust): 1 replica, 2, then one killed mid-run
+load: $(MODELS)             ## load test of that cluster (locust): 1 replica, 2, then one killed mid-run
 	.venv/bin/python -m bench.load

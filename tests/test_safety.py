@@ -6,13 +6,12 @@ These sentences are NOT the held-out set (tests/data/safety_heldout.yml, measure
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.safety import CATEGORIES, CRISIS, LEVELS, NONE, UNCLEAR, SafetyResult, assess, normalize
+from bot.safety import CATEGORIES, CRISIS, NONE, RISK_LEVELS, UNCLEAR, SafetyResult, assess, normalize
 
 # --------------------------------------------------------------------------- categories
 
@@ -306,7 +305,7 @@ def test_normalize_handles_quotes_contractions_and_slang() -> None:
 )
 def test_never_raises_on_odd_input(value: object) -> None:
     result = assess(value)  # type: ignore[arg-type]
-    assert result.level in LEVELS
+    assert result.level in RISK_LEVELS
 
 
 def test_result_is_frozen() -> None:
@@ -326,16 +325,6 @@ def test_long_message_with_crisis_at_the_end() -> None:
     assert assess(text).level == CRISIS
 
 
-def test_typical_message_is_fast() -> None:
-    text = "Mostly, she remembers what I say, though sometimes she looks at the clock."
-    assess(text)
-    start = time.perf_counter()
-    for _ in range(200):
-        assess(text)
-    per_message_ms = (time.perf_counter() - start) * 1000 / 200
-    assert per_message_ms < 5  # generous for a shared CI box; the bench reports ~0.1-0.2 ms
-
-
 _RISKY_WORDS = st.sampled_from(
     ["kill", "myself", "die", "want", "to", "I", "not", "suicide", "pills", "killing", "me", "dead",
      "end", "it", "all", "hurt", "him", "never", "wake", "up", "better", "off", "without", "she", "asked",
@@ -353,7 +342,7 @@ _TEXTS = st.one_of(
 def test_property_valid_and_stable_under_case_and_surrounding_whitespace(text: str) -> None:
     result = assess(text)
     assert isinstance(result, SafetyResult)
-    assert result.level in LEVELS
+    assert result.level in RISK_LEVELS
     assert result.category is None or result.category in CATEGORIES
     assert not (result.idiom and result.level != NONE)
     assert (result.category is None) == (result.level == NONE)
