@@ -23,14 +23,17 @@ from actions.common import (
     with_store,
 )
 from bot.dimensions import DIMENSIONS, LEVELS, MIXED, NEGATIVE, band
-from bot.replies import choose, choose_reply, summary_lines
-from bot.scoring import is_unsure, score_answer
+from bot.language.answers import Reading, read_answer
+from bot.language.reflect import is_long
+from bot.replies import choose, choose_reply, choose_tentative, summary_lines
 from bot.store import FinalAnswer
 
 FORM = "checkin_form"
 MORE = "_more"
 STORE_ERROR_NOTICE = "store_error"  # marker in used_replies: the client was told once already
 STALE_AFTER = timedelta(days=7)  # an unfinished check-in older than this is abandoned
+PENDING = "pending_answer"  # {"dimension", "words"}: words whose level the client is asked to confirm
+CONFIRM_WORDS = 6  # a reply this short, after a tentative reflection, confirms the level
 
 
 def more_slot(dimension: str) -> str:
@@ -51,7 +54,28 @@ def fresh_answer_slots() -> List[EventType]:
     events: List[EventType] = []
     for dimension in DIMENSIONS:
         events += [SlotSet(dimension, None), SlotSet(more_slot(dimension), None)]
-    return events + [SlotSet("scores", {}), SlotSet("used_replies", [])]
+    return events + [SlotSet("scores", {}), SlotSet("used_replies", []), SlotSet(PENDING, None)]
+
+
+
+def level_buttons(levels) -> List[Dict[Text, Any]]:
+    return [{"title": LEVELS[level][:1].upper() + LEVELS[level][1:], "payload": f'/answer{{"level":"{level}"}}'}
+            for level in levels]
+
+
+def reading_of(tracker: Tracker, words: str) -> Reading:
+    """The language layer's reading of the latest message (components/language.py attaches it);
+    read here from the lexicon alone if the message came without one."""
+    attached = tracker.latest_message.get("rapport")
+    reading = Reading.from_dict(attached)
+    return reading if reading is not None else read_answer(words)
+
+
+def pending_words(tracker: Tracker, dimension: str) -> Optional[str]:
+    pending = tracker.get_slot(PENDING)
+    if isinstance(pending, dict) and pending.get("dimension") == dimension and pending.get("words"):
+        return str(pending["words"])
+    return None
 
 
 def is_new_input(value: Any, tracker: Tracker) -> bool:
@@ -114,15 +138,23 @@ class ValidateCheckinForm(FormValidationAction):
         if dimension in scores or not is_new_input(value, tracker):
             return {dimension: value}  # restored on resume, or set by skip / go back
         used = list(tracker.get_slot("used_replies") or [])
+        typed = str(value).strip()
+        earlier = pending_words(tracker, dimension)
         level = button_level(tracker)
-        words = LEVELS[level] if level else str(value).strip()
-        score = level or score_answer(words)
-        if score is None:
-            reply = choose("unsure" if is_unsure(words) else "unclear", used)
-            dispatcher.utter_message(text=reply.text)
-            return {dimension: None, "used_replies": used + [reply.id]}
+        reading = None if level else reading_of(tracker, typed)
+        if level:
+            score, words = level, earlier or LEVELS[level]  # a tap keeps the words it confirms
+        elif reading.level is not None and earlier and reading.how == "lexicon" and len(typed.split()) <= CONFIRM_WORDS:
+            score, words = reading.level, earlier  # "a little", typed after a tentative reflection
+        elif reading.level is not None:
+            score, words = reading.level, typed
+        else:
+            return self._ask_to_confirm(dimension, typed, reading, used, dispatcher)
 
-        reply = choose_reply(dimension, score, used, words=None if level else words)
+        quote = reading.quote if reading is not None else None
+        long_answer = is_long(words)
+        reply = choose_reply(dimension, score, used, words=quote if long_answer else (None if level else words),
+                             reflect=long_answer and quote is not None)
         dispatcher.utter_message(text=reply.text)
         used.append(reply.id)
         scores[dimension] = score
@@ -131,7 +163,27 @@ class ValidateCheckinForm(FormValidationAction):
             lambda s, checkin_id: s.record_answer(checkin_id, dimension, score, words),
         )
         return {"used_replies": used, **updates, dimension: words, "scores": scores,
-                more_slot(dimension): None}
+                more_slot(dimension): None, PENDING: None}
+
+    def _ask_to_confirm(self, dimension: str, typed: str, reading: Reading, used: List[str],
+                        dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+        """The level is not clear: reflect tentatively and offer the band's levels, validate
+        neutrally and offer all five, or (no answer in the words at all) ask again."""
+        if reading.band is not None and reading.choices:
+            reflection, question = choose_tentative(dimension, reading.band, used)
+            opening = f"You said “{reading.quote}”. " if reading.quote else ""
+            dispatcher.utter_message(text=f"{opening}{reflection.text} {question.text}",
+                                     buttons=level_buttons(reading.choices))
+            return {dimension: None, "used_replies": used + [reflection.id, question.id],
+                    PENDING: {"dimension": dimension, "words": typed}}
+        if reading.how == "model":
+            reply = choose("neutral", used)
+            dispatcher.utter_message(text=reply.text, buttons=level_buttons(LEVELS))
+            return {dimension: None, "used_replies": used + [reply.id],
+                    PENDING: {"dimension": dimension, "words": typed}}
+        reply = choose("unsure" if reading.how == "unsure" else "unclear", used)
+        dispatcher.utter_message(text=reply.text)
+        return {dimension: None, "used_replies": used + [reply.id], PENDING: None}
 
     def _validate_more(
         self, dimension: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
@@ -184,6 +236,24 @@ class ValidateCheckinForm(FormValidationAction):
 
     def validate_understood_more(self, value, dispatcher, tracker, domain):
         return self._validate_more("understood", value, dispatcher, tracker)
+
+
+class AskQuestion(Action):
+    """Asks a dimension's question, unless a reflection with its own buttons was just sent
+    (the client is choosing a level for the words they wrote)."""
+
+    dimension = ""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.dimension}"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if pending_words(tracker, self.dimension) is None:
+            dispatcher.utter_message(response=f"utter_ask_{self.dimension}")
+        return []
+
+
+ASK_ACTIONS = [type(f"Ask{d.title()}", (AskQuestion,), {"dimension": d}) for d in DIMENSIONS]
 
 
 def open_checkin(tracker: Tracker) -> tuple[bool, Any]:
@@ -277,7 +347,7 @@ class ActionSkipQuestion(Action):
             tracker, dispatcher, used, "record_answer",
             lambda s, checkin_id: s.record_answer(checkin_id, dimension, None, "", skipped=True),
         )
-        updates = {"used_replies": used, **updates, dimension: "", "scores": scores}
+        updates = {"used_replies": used, **updates, dimension: "", "scores": scores, PENDING: None}
         return [SlotSet(key, value) for key, value in updates.items()]
 
 
@@ -304,7 +374,8 @@ class ActionGoBack(Action):
         scores = dict(tracker.get_slot("scores") or {})
         scores.pop(target, None)
         dispatcher.utter_message(response="utter_going_back")
-        return [SlotSet(target, None), SlotSet(more_slot(target), None), SlotSet("scores", scores)]
+        return [SlotSet(target, None), SlotSet(more_slot(target), None), SlotSet("scores", scores),
+                SlotSet(PENDING, None)]
 
 
 class ActionPauseCheckin(Action):
@@ -316,7 +387,7 @@ class ActionPauseCheckin(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         pause_checkin(tracker)
         dispatcher.utter_message(response="utter_paused")
-        return [ActiveLoop(None), SlotSet("requested_slot", None)]
+        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet(PENDING, None)]
 
 
 class ActionSubmitCheckin(Action):

@@ -19,7 +19,7 @@ def pause_and_flag(tracker: Tracker, kind: str) -> List[EventType]:
     pause_checkin(tracker)
     with_store("record_event", lambda s: s.record_event(client, kind, checkin_id))
     alert_practice(tracker, kind)
-    return [ActiveLoop(None), SlotSet("requested_slot", None)]
+    return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("pending_answer", None)]
 
 
 class ActionCrisisResponse(Action):
@@ -30,11 +30,12 @@ class ActionCrisisResponse(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         config = settings()
-        under_way = tracker.get_slot("checkin_id") is not None
+        under_way = tracker.active_loop_name == "checkin_form"
         dispatcher.utter_message(
             text=crisis_message(config.locale, config.practice_name, config.oncall_number, under_way)
         )
-        return pause_and_flag(tracker, "crisis") + [SlotSet("offer", None)]
+        # "yes, let's carry on" later picks the paused check-in up where it stopped.
+        return pause_and_flag(tracker, "crisis") + [SlotSet("offer", "resume" if under_way else None)]
 
 
 class ActionSafetyCheck(Action):

@@ -19,14 +19,16 @@ import yaml
 from bot.dimensions import DIMENSIONS, LEVELS, band
 
 __all__ = [
-    "Reply", "choose_reply", "choose", "summary_lines", "safe_quote", "summary_quote", "bank",
-    "KINDS", "REPLIES_PATH",
+    "Reply", "choose_reply", "choose", "choose_tentative", "summary_lines", "safe_quote", "summary_quote",
+    "bank", "KINDS", "BANDS", "REPLIES_PATH",
 ]
 
 REPLIES_PATH = Path(__file__).with_name("replies.yml")
 
-# The kinds `choose` accepts (dimension replies go through `choose_reply`).
-KINDS = ("followup_thanks", "skipped", "unsure", "unclear", "summary_intro", "thanks_end")
+# The kinds `choose` accepts (dimension replies go through `choose_reply`, tentative reflections
+# through `choose_tentative`).
+KINDS = ("followup_thanks", "skipped", "unsure", "unclear", "neutral", "summary_intro", "thanks_end")
+BANDS = ("negative", "mixed", "positive")
 
 MAX_QUOTE_WORDS = 12
 MIN_QUOTE_WORDS = 3
@@ -88,6 +90,11 @@ def load_bank(path: Path = REPLIES_PATH) -> _Bank:
         for band_name in ("negative", "mixed", "positive"):
             key = f"{dimension}.{band_name}"
             groups[key] = _variants(key, data["dimensions"][dimension][band_name])
+        for band_name in BANDS:
+            key = f"tentative.{dimension}.{band_name}"
+            groups[key] = _variants(key, data["tentative"][dimension][band_name])
+    for band_name in BANDS:
+        groups[f"confirm.{band_name}"] = _variants(f"confirm.{band_name}", data["confirm"][band_name])
     for kind in KINDS:
         groups[kind] = _variants(kind, data[kind])
     summary_line = {d: dict(data["summary_line"][d]) for d in DIMENSIONS}
@@ -100,9 +107,10 @@ def bank() -> _Bank:
     return load_bank()
 
 
-def safe_quote(words: str | None) -> str | None:
+def safe_quote(words: str | None, max_words: int = MAX_QUOTE_WORDS) -> str | None:
     """The client's words cleaned for a {words} reflection, or None when they are not a short,
-    plain quote (3-12 words, no markup, links, newlines or rough language)."""
+    plain quote (3 to `max_words` words, at most 90 characters, no markup, links, newlines or
+    rough language)."""
     if not words or not isinstance(words, str):
         return None
     if _UNSAFE_QUOTE.search(words) or _ROUGH_WORDS.search(words):
@@ -110,7 +118,7 @@ def safe_quote(words: str | None) -> str | None:
     text = " ".join(words.split()).strip(" \"'.,;:!?-–—")
     text = re.sub(r"([!?.])[!?.]+", r"\1", text)  # "yes!! she gets me" → "yes! she gets me"
     tokens = text.split()
-    if not (MIN_QUOTE_WORDS <= len(tokens) <= MAX_QUOTE_WORDS) or len(text) > MAX_QUOTE_CHARS:
+    if not (MIN_QUOTE_WORDS <= len(tokens) <= max_words) or len(text) > MAX_QUOTE_CHARS:
         return None
     content = [t for t in (re.sub(r"[^a-z']", "", t.lower()) for t in tokens)
                if t and t not in _ANSWER_WORDS]
@@ -136,19 +144,34 @@ def _fill(template: str, fields: Mapping[str, str]) -> str:
 
 
 def choose_reply(dimension: str, score: int, used: Collection[str], words: str | None = None,
-                 rng: random.Random | None = None) -> Reply:
+                 rng: random.Random | None = None, reflect: bool = False) -> Reply:
     """An empathic reply to a 1-5 answer on `dimension`, not already in `used`.
 
     `words` are the client's own words; a variant quoting them is only eligible when they make a
-    short, safe quote (see `safe_quote`).
+    short, safe quote (see `safe_quote`). With `reflect` (a long answer, `words` being the part of
+    it to reflect), a variant that quotes them is chosen whenever an unused one exists.
     """
     if dimension not in DIMENSIONS:
         raise ValueError(f"unknown dimension {dimension!r}")
     variants = bank().groups[f"{dimension}.{band(score)}"]
     quote = safe_quote(words)
     eligible = [v for v in variants if not v.fields or (v.fields == {"words"} and quote)]
+    if reflect and quote:
+        quoting = [v for v in eligible if v.fields == {"words"} and v.id not in used]
+        eligible = quoting or eligible
     chosen = _pick(eligible, used, rng)
     return Reply(chosen.id, _fill(chosen.template, {"words": quote or ""}))
+
+
+def choose_tentative(dimension: str, band_name: str, used: Collection[str],
+                     rng: random.Random | None = None) -> tuple[Reply, Reply]:
+    """A tentative reflection of what the client seems to say on `dimension` ("It sounds like you
+    haven't felt listened to.") and the question that offers the band's levels."""
+    if dimension not in DIMENSIONS or band_name not in BANDS:
+        raise ValueError(f"unknown dimension or band {dimension!r}, {band_name!r}")
+    reflection = _pick(bank().groups[f"tentative.{dimension}.{band_name}"], used, rng)
+    question = _pick(bank().groups[f"confirm.{band_name}"], used, rng)
+    return Reply(reflection.id, reflection.template), Reply(question.id, question.template)
 
 
 def choose(kind: str, used: Collection[str], rng: random.Random | None = None,

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
 
-__all__ = ["score_answer", "is_unsure"]
+__all__ = ["score_answer", "is_unsure", "numeric_rating", "leading_answer"]
 
 # --------------------------------------------------------------------------------------------
 # Lexicon
@@ -774,6 +774,35 @@ _QUESTION_START = re.compile(
     r"^\W*(?:what|what's|why|how|who|when|where|which|wdym|huh|pardon|excuse me|can we|can you|"
     r"could you|could we|do you|are you|is this|will you|should i|wait|hello|hi|hey)\b"
 )
+
+
+_LEAD = re.compile(r"^\s*([^,;.!?:\n]+?)\s*(?:[,;.!?:\n]|\s[-–—]\s)")
+
+
+def leading_answer(text: str) -> int | None:
+    """The level when the answer opens with the scale's own words and nothing else before a break
+    ("a little, she checks her phone a lot", "mostly - though..."). Yes and no do not count here:
+    "Sure, I sat on your couch for 45 minutes..." and "no judgement, no advice" are not answers."""
+    try:
+        m = _LEAD.match(text) if isinstance(text, str) else None
+        if m is None or len(m.group(1).split()) > 4:
+            return None
+        tokens = _tokens(_normalise(m.group(1)))
+        hits = [h for h in _match(tokens) if h.entry.kind == LEVEL or (h.entry.kind == MOD and h.entry.value)]
+        covered = {i for h in hits for i in range(h.start, h.end)}
+        if not hits or any(i not in covered and t not in _FILLER and t != "," for i, t in enumerate(tokens)):
+            return None
+        return _score_answer(m.group(1))
+    except Exception:  # pragma: no cover - never break the conversation
+        return None
+
+
+def numeric_rating(text: str) -> int | None:
+    """The 1-5 level when the answer gives a rating in numbers ("4", "3/5", "80%", "7 out of 10")."""
+    try:
+        return _numeric_score(_normalise(text)) if isinstance(text, str) and text.strip() else None
+    except Exception:  # pragma: no cover - never break the conversation
+        return None
 
 
 def score_answer(text: str) -> int | None:

@@ -20,8 +20,12 @@ from actions.checkin import (
     ActionSubmitCheckin,
     ValidateCheckinForm,
 )
+from actions.checkin import ASK_ACTIONS
+from bot.replies import bank
 from bot.crypto import generate_key
 from bot.dimensions import DIMENSIONS
+
+ASK = {cls.dimension: cls() for cls in ASK_ACTIONS}
 
 DOMAIN: dict = {}
 
@@ -53,8 +57,11 @@ def tracker(
     entities: list[dict] | None = None,
     sender: str = "client-1",
     active_loop: str | None = "checkin_form",
+    reading: dict | None = None,
 ) -> Tracker:
     message = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []}
+    if reading is not None:
+        message["rapport"] = reading  # what components/language.py attaches
     all_slots: dict[str, Any] = {d: None for d in DIMENSIONS}
     all_slots.update({f"{d}_more": None for d in DIMENSIONS})
     all_slots.update(scores={}, used_replies=[], checkin_id=None, requested_slot=None, offer=None)
@@ -109,6 +116,76 @@ def test_words_without_an_answer_are_reasked_kindly_and_not_stored(env):
     assert result["team"] is None
     assert dispatcher.messages and dispatcher.messages[0]["text"]
     assert common.store().answers(checkin_id) == {}
+
+
+STATEMENT = "She never remembers anything I tell her from one week to the next, which is exhausting."
+
+
+def test_a_leaning_answer_is_reflected_tentatively_and_the_tap_keeps_the_words(env):
+    checkin_id = start()
+    reading = {"level": None, "band": "negative", "choices": [1, 2], "confidence": 0.75, "how": "model",
+               "quote": "She never remembers anything I tell her"}
+    dispatcher = CollectingDispatcher()
+    t = tracker(STATEMENT, {"checkin_id": checkin_id, "requested_slot": "heard"}, reading=reading)
+    result = ValidateCheckinForm().validate_heard(STATEMENT, dispatcher, t, DOMAIN)
+    assert result["heard"] is None and result["pending_answer"] == {"dimension": "heard", "words": STATEMENT}
+    [message] = dispatcher.messages
+    assert message["text"].startswith("You said “She never remembers anything I tell her”. ")
+    reflections = [v.template for v in bank().groups["tentative.heard.negative"]]
+    assert any(r in message["text"] for r in reflections)
+    assert [b["title"] for b in message["buttons"]] == ["Not at all", "A little"]
+    assert common.store().answers(checkin_id) == {}  # nothing stored until they choose
+
+    # The ask action stays quiet: the reflection with its buttons was the question.
+    asked, said = run(ASK["heard"], tracker(STATEMENT, {"pending_answer": result["pending_answer"]}))
+    assert asked == [] and said == []
+
+    payload = '/answer{"level":"1"}'
+    t = tracker(payload, {"checkin_id": checkin_id, "pending_answer": result["pending_answer"],
+                          "used_replies": result["used_replies"]}, entities=[{"entity": "level", "value": "1"}])
+    result = ValidateCheckinForm().validate_heard(payload, CollectingDispatcher(), t, DOMAIN)
+    assert result["heard"] == STATEMENT and result["scores"] == {"heard": 1} and result["pending_answer"] is None
+    assert (common.store().answers(checkin_id)["heard"].score, common.store().answers(checkin_id)["heard"].text) \
+        == (1, STATEMENT)
+
+
+def test_a_typed_level_after_a_reflection_also_keeps_the_words(env):
+    checkin_id = start()
+    pending = {"dimension": "worth", "words": STATEMENT}
+    t = tracker("a little", {"checkin_id": checkin_id, "pending_answer": pending}, reading={
+        "level": 2, "band": "negative", "choices": [], "confidence": 1.0, "how": "lexicon"})
+    result = ValidateCheckinForm().validate_worth("a little", CollectingDispatcher(), t, DOMAIN)
+    assert result["worth"] == STATEMENT and result["scores"] == {"worth": 2}
+
+
+def test_an_unclear_answer_gets_a_neutral_reply_with_the_whole_scale(env):
+    checkin_id = start()
+    dispatcher = CollectingDispatcher()
+    reading = {"level": None, "band": None, "choices": [], "confidence": 0.55, "how": "model"}
+    t = tracker("It is what it is with her.", {"checkin_id": checkin_id}, reading=reading)
+    result = ValidateCheckinForm().validate_team("It is what it is with her.", dispatcher, t, DOMAIN)
+    [message] = dispatcher.messages
+    assert result["team"] is None and result["pending_answer"]["words"] == "It is what it is with her."
+    assert message["text"].startswith(("Thank", "I've kept")) and len(message["buttons"]) == 5
+    assert "another way" not in message["text"]
+
+
+def test_a_long_clear_answer_is_reflected_in_the_client_s_own_words(env):
+    checkin_id = start()
+    dispatcher = CollectingDispatcher()
+    words = "Honestly she is lovely, she remembered my dog's name and asked how my exam went, which nobody else did."
+    reading = {"level": 5, "band": "positive", "choices": [], "confidence": 0.95, "how": "model",
+               "quote": "she remembered my dog's name and asked how my exam went"}
+    t = tracker(words, {"checkin_id": checkin_id}, reading=reading)
+    result = ValidateCheckinForm().validate_warmth(words, dispatcher, t, DOMAIN)
+    assert result["scores"] == {"warmth": 5}
+    assert "she remembered my dog's name and asked how my exam went" in dispatcher.messages[0]["text"]
+
+
+def test_the_ask_action_asks_the_question_otherwise(env):
+    events, said = run(ASK["team"], tracker("x", {}))
+    assert events == [] and said == [{"response": "utter_ask_team", **{k: v for k, v in said[0].items()
+                                                                       if k != "response"}}]
 
 
 def test_low_and_mixed_answers_add_a_follow_up(env):
@@ -192,7 +269,7 @@ def test_skip_and_go_back(env):
 
     events, messages = run(ActionGoBack(), tracker("go back", {"requested_slot": "warmth",
                                                                "scores": {"team": 4, "heard": None}}, intent="go_back"))
-    assert slots_of(events) == {"heard": None, "heard_more": None, "scores": {"team": 4}}
+    assert slots_of(events) == {"heard": None, "heard_more": None, "scores": {"team": 4}, "pending_answer": None}
     events, messages = run(ActionGoBack(), tracker("go back", {"requested_slot": "team"}, intent="go_back"))
     assert events == [] and messages[0]["response"] == "utter_back_at_first"
 
