@@ -16,8 +16,16 @@ mkdir -p var
 # gaps, or Sanic drops requests it already accepted.
 SANIC_HOST=127.0.0.1 SANIC_KEEP_ALIVE_TIMEOUT=75 .venv/bin/rasa run actions --actions actions --port 5055 > var/actions.log 2>&1 &
 actions_pid=$!
-cleanup() { kill "$actions_pid" 2>/dev/null || true; wait "$actions_pid" 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
+server_pid="" webchat_pid=""
+cleanup() {
+  for pid in $webchat_pid $server_pid $actions_pid; do kill "$pid" 2>/dev/null || true; done
+  for pid in $webchat_pid $server_pid $actions_pid; do wait "$pid" 2>/dev/null || true; done
+}
+# HUP: the terminal was closed; nothing may be left listening on the ports.
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 
 for _ in $(seq 1 120); do
   curl -fs http://127.0.0.1:5055/health >/dev/null 2>&1 && break
@@ -28,10 +36,20 @@ done
 case "$mode" in
   chat)
     export PYTHONWARNINGS=ignore  # library deprecation warnings only clutter the chat
-    echo "Starting the chat (it takes ~30 s to load). Type /stop to leave."
-    # A fixed conversation id, so a check-in paused in one chat can be resumed in the next.
-    .venv/bin/rasa shell --model models/rapport.tar.gz --endpoints endpoints.yml --conversation-id local-shell \
-      --interface 127.0.0.1 --port "${RASA_PORT:-5005}"
+    echo "Starting the chat (it takes ~30 s to load)."
+    port="${RASA_PORT:-5005}"
+    .venv/bin/rasa run --model models/rapport.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
+      --interface 127.0.0.1 --port "$port" > var/chat-server.log 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 240); do
+      curl -fs "http://127.0.0.1:$port/" >/dev/null 2>&1 && break
+      kill -0 "$server_pid" 2>/dev/null || { echo "The server failed to start; see var/chat-server.log" >&2; exit 1; }
+      sleep 0.5
+    done
+    # Buttons as numbered options, and a prompt that always takes the client's own words
+    # (channels/terminal.py says why not `rasa shell`). A fixed conversation id, so a check-in
+    # paused in one chat can be resumed in the next.
+    .venv/bin/python -m channels.terminal --url "http://127.0.0.1:$port" --sender local-shell
     ;;
   serve)
     : "${RASA_AUTH_TOKEN:?RASA_AUTH_TOKEN is not set in .env}"
@@ -41,7 +59,6 @@ case "$mode" in
        || (cd webchat && npm ci --ignore-scripts --no-audit --no-fund >/dev/null 2>&1); then
       .venv/bin/python webchat/serve.py --port "${RAPPORT_WEBCHAT_PORT:-8080}" --rasa-url "$rasa_url" > var/webchat.log 2>&1 &
       webchat_pid=$!
-      trap 'kill "$webchat_pid" 2>/dev/null || true; wait "$webchat_pid" 2>/dev/null || true; cleanup' EXIT INT TERM
       echo "Web chat page on http://127.0.0.1:${RAPPORT_WEBCHAT_PORT:-8080}/"
     else
       echo "The web chat page needs its npm packages: cd webchat && npm ci" >&2
