@@ -5,6 +5,7 @@ packages) with its own .env, so the developer's .env, var/ and database are neve
 """
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
@@ -20,6 +21,8 @@ import pytest
 import requests
 
 from tests.harness import MODEL, ROOT, free_port, server_env, wait_until_up
+
+LANGUAGE_MODEL = ROOT / "models" / "language.npz"
 
 ACTION_PORT = 5055  # fixed in endpoints.yml
 COPY_IGNORE = shutil.ignore_patterns(".git", ".venv*", "models", "var", "node_modules", ".env",
@@ -40,6 +43,7 @@ def project(tmp_path: Path) -> Path:
     (copy / ".venv").symlink_to(ROOT / ".venv")
     (copy / "models").mkdir()
     (copy / "models" / MODEL.name).symlink_to(MODEL)
+    (copy / "models" / LANGUAGE_MODEL.name).symlink_to(LANGUAGE_MODEL)
     (copy / "webchat" / "node_modules").symlink_to(ROOT / "webchat" / "node_modules")
     return copy
 
@@ -118,7 +122,8 @@ class Terminal:
 
 
 def test_make_chat_talks_in_the_terminal_and_stop_ends_it(project: Path):
-    env = write_env(project, RASA_PORT=str(free_port()))
+    rasa_port = free_port()
+    env = write_env(project, RASA_PORT=str(rasa_port))
     chat = Terminal(["scripts/run.sh", "chat"], project, env)
     try:
         chat.wait_for(r"Your input ->", timeout=240)
@@ -135,6 +140,43 @@ def test_make_chat_talks_in_the_terminal_and_stop_ends_it(project: Path):
     while time.monotonic() < deadline and group_alive(chat.proc.pid):
         time.sleep(0.5)
     assert not group_alive(chat.proc.pid) and not listening(ACTION_PORT), "the action server outlived the chat"
+    assert not listening(rasa_port), "the chat's server outlived the chat"
+
+
+def stored_answers(project: Path, env: dict[str, str]) -> list[dict]:
+    result = subprocess.run([str(project / ".venv" / "bin" / "python"), "-m", "bot.review", "export", "--format", "json"],
+                            cwd=project, env=env | {"PYTHONPATH": str(project)}, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    return [a for c in json.loads(result.stdout) for a in c["answers"]]
+
+
+def test_make_chat_takes_words_at_a_button_prompt_and_a_hang_up_stops_everything(project: Path):
+    rasa_port = free_port()
+    env = write_env(project, RASA_PORT=str(rasa_port))
+    chat = Terminal(["scripts/run.sh", "chat"], project, env)
+    try:
+        chat.wait_for(r"Your input ->", timeout=240)
+        chat.type("hi")
+        chat.wait_for(r"1\) Let's start[\s\S]*Your input ->", timeout=60)
+        chat.type("1")  # a number picks the option
+        chat.wait_for(r"5\) Completely[\s\S]*Your input ->", timeout=60)
+        chat.type("not really, she talks over me")  # words at a button prompt stay words
+        chat.wait_for(r"Your input ->", timeout=60)
+        [answer] = stored_answers(project, env)
+        assert (answer["dimension"], answer["score"], answer["text"]) == ("team", 2, "not really, she talks over me")
+        os.killpg(chat.proc.pid, signal.SIGHUP)  # what closing the terminal sends
+        chat.proc.wait(timeout=60)
+    finally:
+        if chat.proc.poll() is None:
+            os.killpg(chat.proc.pid, signal.SIGKILL)
+            chat.proc.wait()
+        os.close(chat.fd)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and (group_alive(chat.proc.pid) or listening(rasa_port) or listening(ACTION_PORT)):
+        time.sleep(0.5)
+    assert not group_alive(chat.proc.pid), "something outlived the hang-up"
+    assert not listening(rasa_port) and not listening(ACTION_PORT), "a port is still taken after the hang-up"
 
 
 def group_alive(pgid: int) -> bool:
