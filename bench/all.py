@@ -7,7 +7,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHES = ["bench.answers", "bench.safety", "bench.nlu", "bench.latency", "bench.review"]
+BENCHES = ["bench.language", "bench.realworld", "bench.answers", "bench.safety", "bench.nlu", "bench.latency",
+           "bench.review"]
 
 
 def main() -> int:

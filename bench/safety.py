@@ -5,7 +5,8 @@ Run from the repository root:
     .venv/bin/python -m bench.safety
     .venv/bin/python -m bench.safety --data tests/data/safety_heldout.yml --repeat 200
 
-Prints recall on the `crisis` lines (crisis-or-unclear counts as caught, and crisis-only), how the
+This is our own written set; the real-language held-out set is measured by `python -m bench.language`
+and `python -m bench.realworld`. Prints recall on the `crisis` lines (crisis-or-unclear counts as caught, and crisis-only), how the
 `unclear` lines were handled, the false-alarm rate on `not_crisis` (crisis OR unclear counts as a
 false alarm), per-message latency p50/p99, and every miss. Targets: 100% recall, <= 10% false
 alarms. It reports, it does not judge: the exit code is always 0.
@@ -81,6 +82,22 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     assess(long_message)
     long_ms = (time.perf_counter() - start) * 1000.0
+    # 100,000-character messages of several kinds: real prose, the same sentence over and over,
+    # a crisis line at the very end, thousands of negated mentions, no punctuation at all.
+    hundred_k = {
+        "real prose": (" ".join(everything) * 20)[:100_000],
+        "one sentence repeated": ("She listens to me and I like her. " * 3000)[:100_000],
+        "crisis at the very end": ("She listens to me and I like her. " * 3000)[:99_970] + " i want to die",
+        "negated mentions": ("i'm not suicidal. " * 6000)[:100_000],
+        "no punctuation": ("i am not sure what to say about her " * 3000)[:100_000],
+        "risk words at random": " ".join((everything[i % len(everything)].split() or ["x"])[0]
+                                         for i in range(30_000))[:100_000],
+    }
+    hundred_k_ms = {}
+    for name, text in hundred_k.items():
+        start = time.perf_counter()
+        level = assess(text).level
+        hundred_k_ms[name] = ((time.perf_counter() - start) * 1000.0, level)
 
     print(f"held-out set: {args.data}")
     print(f"  crisis {len(crisis)} · unclear {len(unclear)} · not_crisis {len(not_crisis)}")
@@ -99,6 +116,9 @@ def main(argv: list[str] | None = None) -> None:
           f"p99 {_percentile(cpu_timings, 0.99):.3f} ms · max {cpu_timings[-1]:.3f} ms "
           f"(wall clock p99 includes waiting for a busy machine; load average {_load()})")
     print(f"one 10,000-character message: {long_ms:.2f} ms")
+    print("100,000-character messages (target: each decided in under 100 ms):")
+    for name, (ms, level) in hundred_k_ms.items():
+        print(f"  {name:<24} {ms:7.1f} ms  -> {level}")
 
     def show(title: str, rows: list[tuple[str, str]]) -> None:
         print()
