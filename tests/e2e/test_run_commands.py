@@ -15,7 +15,9 @@ import signal
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import requests
@@ -121,26 +123,27 @@ class Terminal:
         raise AssertionError(f"{pattern!r} did not appear in {timeout} s; the end of what it printed:\n{text[-3000:]}")
 
 
-def test_make_chat_talks_in_the_terminal_and_stop_ends_it(project: Path):
+@contextmanager
+def running_chat(project: Path) -> Iterator[tuple[Terminal, dict[str, str]]]:
+    """`make chat` (run.sh chat) in a pseudo-terminal; afterwards, nothing it started may still run
+    or hold a port (its server, the action server)."""
     rasa_port = free_port()
     env = write_env(project, RASA_PORT=str(rasa_port))
     chat = Terminal(["scripts/run.sh", "chat"], project, env)
     try:
         chat.wait_for(r"Your input ->", timeout=240)
-        chat.type("who will see this?")
-        assert "coded id" in chat.wait_for(r"coded id[\s\S]*Your input ->", timeout=60)
-        chat.type("/stop")
-        assert chat.proc.wait(timeout=60) == 0
+        yield chat, env
     finally:
         if chat.proc.poll() is None:
             os.killpg(chat.proc.pid, signal.SIGKILL)
             chat.proc.wait()
         os.close(chat.fd)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and group_alive(chat.proc.pid):
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and (group_alive(chat.proc.pid) or listening(rasa_port)
+                                           or listening(ACTION_PORT)):
         time.sleep(0.5)
-    assert not group_alive(chat.proc.pid) and not listening(ACTION_PORT), "the action server outlived the chat"
-    assert not listening(rasa_port), "the chat's server outlived the chat"
+    assert not group_alive(chat.proc.pid), "something run.sh started outlived the chat"
+    assert not listening(rasa_port) and not listening(ACTION_PORT), "a port is still taken after the chat"
 
 
 def stored_answers(project: Path, env: dict[str, str]) -> list[dict]:
@@ -151,12 +154,16 @@ def stored_answers(project: Path, env: dict[str, str]) -> list[dict]:
     return [a for c in json.loads(result.stdout) for a in c["answers"]]
 
 
+def test_make_chat_talks_in_the_terminal_and_stop_ends_it(project: Path):
+    with running_chat(project) as (chat, _):
+        chat.type("who will see this?")
+        assert "coded id" in chat.wait_for(r"coded id[\s\S]*Your input ->", timeout=60)
+        chat.type("/stop")
+        assert chat.proc.wait(timeout=60) == 0
+
+
 def test_make_chat_takes_words_at_a_button_prompt_and_a_hang_up_stops_everything(project: Path):
-    rasa_port = free_port()
-    env = write_env(project, RASA_PORT=str(rasa_port))
-    chat = Terminal(["scripts/run.sh", "chat"], project, env)
-    try:
-        chat.wait_for(r"Your input ->", timeout=240)
+    with running_chat(project) as (chat, env):
         chat.type("hi")
         chat.wait_for(r"1\) Let's start[\s\S]*Your input ->", timeout=60)
         chat.type("1")  # a number picks the option
@@ -167,16 +174,6 @@ def test_make_chat_takes_words_at_a_button_prompt_and_a_hang_up_stops_everything
         assert (answer["dimension"], answer["score"], answer["text"]) == ("team", 2, "not really, she talks over me")
         os.killpg(chat.proc.pid, signal.SIGHUP)  # what closing the terminal sends
         chat.proc.wait(timeout=60)
-    finally:
-        if chat.proc.poll() is None:
-            os.killpg(chat.proc.pid, signal.SIGKILL)
-            chat.proc.wait()
-        os.close(chat.fd)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and (group_alive(chat.proc.pid) or listening(rasa_port) or listening(ACTION_PORT)):
-        time.sleep(0.5)
-    assert not group_alive(chat.proc.pid), "something outlived the hang-up"
-    assert not listening(rasa_port) and not listening(ACTION_PORT), "a port is still taken after the hang-up"
 
 
 def group_alive(pgid: int) -> bool:
