@@ -15,7 +15,6 @@ class CrisisThresholds:
     mention_crisis: float
     mention_none: float
     softened_unclear: float
-    learned_crisis: float
     learned_unclear: float
 
 

@@ -37,9 +37,9 @@ logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PATH = ROOT / "models" / "language.npz"
 HEADS = ("crisis", "band", "level", "relevance")
-MAX_SENTENCES = 6  # sentences embedded one by one for the crisis head
+MAX_SENTENCES = 3  # sentences embedded one by one for the crisis head (the most salient ones)
 LONG_CHARS = 2000  # a longer message is read through one excerpt, so reading it stays bounded:
-EXCERPT_CHARS = 300  # the sentence the rules flagged, or the most salient one (about 64 word pieces)
+EXCERPT_CHARS = 200  # the sentence the rules flagged, or the most salient one (about 45 word pieces)
 _SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 
 
@@ -81,6 +81,8 @@ class LanguageModel:
             count = MAX_SENTENCES
         else:
             sentences = [s.strip() for s in _SENTENCE.findall(normalised) if len(s.split()) >= 2]
+            if len(sentences) > MAX_SENTENCES:
+                sentences.sort(key=self.salience_of, reverse=True)  # stable: ties keep their order
             chosen = list(dict.fromkeys((risky_sentences or []) + sentences))[:MAX_SENTENCES]
             texts = [normalised] + (chosen if len(sentences) > 1 else [])
             count = max(1, len(sentences))
@@ -102,16 +104,18 @@ class LanguageModel:
             words=sum(1 for w in normalised[:LONG_CHARS].split() if any(c.isalnum() for c in w)),
         )
 
+    def salience_of(self, sentence: str) -> float:
+        """How much a sentence sounds like warning-sign language, by its words (weights learned
+        from the training data in train.py). Only chooses what to read, never decides."""
+        return sum(self.salience.get(w, 0.0) for w in set(sentence.split()))
+
     def salient_sentence(self, normalised: str) -> str:
-        """The sentence with the most warning-sign words (weights learned from the training data
-        in train.py): where to read a very long message. The first one if none has any."""
-        weights = self.salience
+        """The most salient sentence: where to read a very long message (the first if none is)."""
         best, best_score = "", 0.0
         for match in _SENTENCE.finditer(normalised):
-            sentence = match.group(0)
-            score = sum(weights.get(w, 0.0) for w in set(sentence.split()))
-            if score > best_score or not best:
-                best, best_score = sentence, score if score > best_score else best_score
+            score = self.salience_of(match.group(0))
+            if not best or score > best_score:
+                best, best_score = match.group(0), max(score, best_score)
         return best.strip() or normalised[:EXCERPT_CHARS]
 
     def crisis_probabilities(self, normalised: str) -> dict[str, float]:

@@ -148,23 +148,31 @@ def expand(folded: str) -> str:
     if "sh" in s:
         s = _SH_BEFORE.sub("self harm", s)
     tokens = _PUNCT.sub(r" \1 ", s).split()
-    out: list[str] = []
-    i, n = 0, len(tokens)
-    while i < n:
-        token = tokens[i]
-        if token in ts.phrase_heads:
-            three = tuple(tokens[i:i + 3])
-            if len(three) == 3 and three in ts.phrases:
-                out.append(ts.phrases[three])
-                i += 3
+    get = ts.words.get
+    heads = [i for i, token in enumerate(tokens) if token in ts.phrase_heads]
+    if not heads:
+        out = [get(token, token) for token in tokens]
+    else:  # two- and three-word forms ("i am", "can not"), only where one can start
+        replaced: dict[int, tuple[int, str]] = {}
+        skip_to = -1
+        for i in heads:
+            if i < skip_to:
                 continue
-            two = three[:2]
-            if len(two) == 2 and two in ts.phrases:
-                out.append(ts.phrases[two])
-                i += 2
-                continue
-        out.append(ts.words.get(token, token))
-        i += 1
+            for size in (3, 2):
+                key = tuple(tokens[i:i + size])
+                if len(key) == size and key in ts.phrases:
+                    replaced[i] = (size, ts.phrases[key])
+                    skip_to = i + size
+                    break
+        out, i = [], 0
+        while i < len(tokens):
+            if i in replaced:
+                size, value = replaced[i]
+                out.append(value)
+                i += size
+            else:
+                out.append(get(tokens[i], tokens[i]))
+                i += 1
     s = " ".join(out)
     if "self" in s:
         s = _SELF_JOINED.sub(r"self \1", s)

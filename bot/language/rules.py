@@ -37,7 +37,7 @@ CATEGORIES: Final[tuple[str, ...]] = (
 CONTEXTS: Final[tuple[str, ...]] = ("self", "other", "fixed")
 
 WINDOW = 400  # characters; a longer sentence is read in windows:
-STRIDE = 240  # each owns this many characters (matches starting there are judged by it)
+STRIDE = 600  # each owns this many characters (matches starting there are judged by it)
 CONTEXT = 160  # and sees this many more on either side (longer than any match and its context)
 # Matches read in their context, at most, per message. A message with more (thousands of "I'm not
 # suicidal") is not read further: it gets at least the gentle question, never silence.
@@ -314,6 +314,11 @@ _PAST = re.compile(
     r"|furthest thing from my mind|would have missed|if i had (?:completed|succeeded|died)"
     r"|in (?:\w+ )?(?:of )?(?:19[5-9]\d|20[0-2]\d))\b"
 )
+# Resolved, whatever else the sentence says ("today I am two years cut free from self-harming").
+_RESOLVED = re.compile(
+    r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|a few|many) (?:days?|weeks?|months?|years?) "
+    r"(?:clean|free|cut free|self harm free|harm free|sober)\b"
+)
 _PRESENT = re.compile(
     r"\b(?:again|still(?! clean)|lately|recently|these days|right now|tonight|today|this week|currently|every day"
     r"|every night|most nights|at the moment|relapsed|relapse)\b"
@@ -399,6 +404,8 @@ def contextual_level(alt: Alternative, window: str, m: re.Match[str], breaks: li
         if alt.level == CRISIS and m.group(0).startswith(_NOUN_MENTIONS):
             if _PERSON_AFTER.match(after) or _MENTIONED.search(before):
                 return UNCLEAR, False  # "my suicidal ex", "we talked about self harm"
+    if _RESOLVED.search(clause) and not re.search(r"\b(?:again|relapsed?|slipped)\b", clause):
+        return NONE, False
     if _PAST.search(clause) and not _PRESENT.search(clause):
         return (UNCLEAR if alt.level == CRISIS else NONE), False
     if alt.level == CRISIS and _JOKE.search(window):
@@ -453,15 +460,13 @@ def scan(text: str, ruleset: Optional[RuleSet] = None) -> RuleMatch:
             continue
         breaks: list[int] = []
         ends: list[int] = []
-        for b in _CLAUSE_BREAK.finditer(masked):
-            breaks.append(b.start())
-            ends.append(b.end())
+        clauses_read = False  # clause breaks are found only when a match needs its context
         for index in sorted(candidates):
             alt = rs.alternatives[index]
             if RANK[alt.level] < best_rank or (RANK[alt.level] == best_rank and alt.order >= best_order
                                                 and not (best_mention and not alt.mention)):
                 continue
-            for m in alt.pattern.finditer(masked, own_start - start):
+            for m in alt.pattern.finditer(masked, own_start - start, own_end - start + CONTEXT):
                 if m.start() >= own_end - start:
                     break  # the next window owns it
                 reads += 1
@@ -469,6 +474,11 @@ def scan(text: str, ruleset: Optional[RuleSet] = None) -> RuleMatch:
                     if best_rank == RANK[CRISIS]:
                         return RuleMatch(CRISIS, best_category, idiom, best_mention, best_where, softened)
                     return RuleMatch(UNCLEAR, best_category or alt.category, idiom, False, (start, end), True)
+                if not clauses_read:
+                    for b in _CLAUSE_BREAK.finditer(masked):
+                        breaks.append(b.start())
+                        ends.append(b.end())
+                    clauses_read = True
                 level, affirmed = contextual_level(alt, masked, m, breaks, ends, text[end:end + CONTEXT])
                 rank = RANK[level]
                 mention = alt.mention and not affirmed
