@@ -71,12 +71,15 @@ class ReplyReader:
         return "other", None
 
 
-def play_statement(say, line: corpus.Line, reader: ReplyReader) -> tuple[str, Optional[str]]:
+def play_statement(say, line: corpus.Line, reader: ReplyReader, timings: list[float]) -> tuple[str, Optional[str]]:
     sender = f"real-{uuid.uuid4()}"
     say(sender, "check in")
     for dimension in DIMENSIONS[:DIMENSIONS.index(line.fields["dimension"])]:
         say(sender, '/answer{"level":"4"}')
-    return reader.read(say(sender, line.text))
+    started = time.perf_counter()
+    reply = say(sender, line.text)
+    timings.append((time.perf_counter() - started) * 1000)
+    return reader.read(reply)
 
 
 def main() -> int:
@@ -107,7 +110,8 @@ def main() -> int:
                 return response.json()
 
             started = time.perf_counter()
-            outcomes = [(line, *play_statement(say, line, reader)) for line in therapist]
+            timings: list[float] = []
+            outcomes = [(line, *play_statement(say, line, reader, timings)) for line in therapist]
             crisis_outcomes = []
             for line in crisis:
                 sender = f"real-{uuid.uuid4()}"
@@ -121,6 +125,9 @@ def main() -> int:
             stop(actions)
 
     print(f"over REST, a real Rasa server and action server ({seconds:.0f} s); Rasa server RSS {rss} MB")
+    timings.sort()
+    print(f"the turn that carries a real statement: p50 {timings[len(timings) // 2]:.0f} ms, "
+          f"p95 {timings[int(0.95 * (len(timings) - 1))]:.0f} ms")
     print(f"\nANSWERS: {len(outcomes)} held-out statements, each as the answer to its own question")
     right = inversions = asked = 0
     kinds: Counter[str] = Counter()
