@@ -26,15 +26,14 @@ import time
 import tracemalloc
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Callable, Iterable, Optional
-
-import numpy as np
+from typing import Optional
 
 from bot.language import corpus
-from bot.language.answers import BAND_LEVELS, Reading, read_answer
-from bot.language.model import Analysis, LanguageModel, load_model
+from bot.language.answers import Reading
+from bot.language.model import LanguageModel, load_model
 from bot.language.rules import mask_idioms
-from bot.safety import CRISIS, NONE, UNCLEAR, decide, read_rules
+from bot.language.understand import understand
+from bot.safety import CRISIS, NONE, UNCLEAR
 
 ACCEPT = {"negative": (1, 2), "mixed": (2, 3, 4), "positive": (4, 5)}
 OPPOSITE = {"negative": "positive", "positive": "negative"}
@@ -73,7 +72,7 @@ def summarise_answers(rows: list[tuple[corpus.Line, AnswerOutcome]], show: bool)
     print(f"  right band the first time: {right}/{n} = {right / n:.1%}   (target >= 90%)")
     print(f"  asked again:               {asked}/{n} = {asked / n:.1%}   (target <= 8%)")
     print(f"  inversions:                {inversions}   (target 0)")
-    print(f"  first replies: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+    print("  first replies: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     per_dim: dict[str, list[bool]] = defaultdict(list)
     for line, o in rows:
         per_dim[line.fields["dimension"]].append(o.right)
@@ -122,12 +121,10 @@ def summarise_crisis(rows: list[tuple[corpus.Line, str]], show: bool) -> dict:
             "false": false_crisis / max(1, len(z))}
 
 
-def read(model: LanguageModel, text: str) -> tuple[Analysis, str, Reading]:
-    normalised, rules = read_rules(text)
-    risky = [normalised[rules.where[0]:rules.where[1]]] if rules.level != NONE else []
-    analysis = model.analyse(normalised, risky)
-    safety = decide(rules, analysis)
-    return analysis, safety.level, read_answer(text, analysis)
+def read(model: LanguageModel, text: str) -> tuple[str, Reading]:
+    """The crisis level and the reading of the answer, as the Rasa plug-in would get them."""
+    understanding = understand(text, model)
+    return understanding.safety.level, understanding.reading
 
 
 def heldout(show: bool) -> int:
@@ -144,13 +141,13 @@ def heldout(show: bool) -> int:
     answer_rows, crisis_rows, therapist_alarms = [], [], Counter()
     for line in therapist:
         t = time.perf_counter()
-        _, level, reading = read(model, line.text)
+        level, reading = read(model, line.text)
         timings.append(time.perf_counter() - t)
         answer_rows.append((line, answer_outcome(corpus.band(line.fields["level"]), reading, level)))
         therapist_alarms[level] += 1
     for line in crisis:
         t = time.perf_counter()
-        _, level, _ = read(model, line.text)
+        level, _ = read(model, line.text)
         timings.append(time.perf_counter() - t)
         crisis_rows.append((line, level))
     print(f"\nANSWERS, held out ({corpus.path(corpus.THERAPIST, 'heldout').name}, "
@@ -172,7 +169,6 @@ def heldout(show: bool) -> int:
 
 
 def cross_validate(show: bool, folds: int = 5) -> int:
-    from sklearn.model_selection import GroupKFold
 
     from bot.language.encoder import encoder
     from bot.language.train import (BANDS, C, CRISIS_LABELS, LEVELS, EmbeddingCache, fit_head,
@@ -198,11 +194,11 @@ def cross_validate(show: bool, folds: int = 5) -> int:
         model = LanguageModel(encoder(), heads, {"fold": k})
         for line in real_t:
             if fold_of[line.source] == k:
-                _, level, reading = read(model, line.text)
+                level, reading = read(model, line.text)
                 answer_rows.append((line, answer_outcome(corpus.band(line.fields["level"]), reading, level)))
         for line in real_c:
             if fold_of[line.source] == k:
-                crisis_rows.append((line, read(model, line.text)[1]))
+                crisis_rows.append((line, read(model, line.text)[0]))
     cache.save()
     print(f"CROSS-VALIDATION on the training side ({folds} folds by source; our own lines always train)")
     print("\nANSWERS")

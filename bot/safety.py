@@ -37,7 +37,7 @@ from bot.language.rules import CATEGORIES as RULE_CATEGORIES
 from bot.language.rules import CRISIS, NONE, RANK, UNCLEAR, RuleMatch, scan
 
 __all__ = ["CRISIS", "UNCLEAR", "NONE", "RISK_LEVELS", "CATEGORIES", "SafetyResult", "assess", "decide",
-           "normalize", "read_rules"]
+           "normalize", "read", "read_rules"]
 
 RISK_LEVELS: Final[tuple[str, ...]] = (CRISIS, UNCLEAR, NONE)
 LEARNED: Final = "learned"  # the category when only the classifier saw the risk
@@ -114,6 +114,17 @@ def decide(rules: RuleMatch, analysis: Optional[Analysis]) -> SafetyResult:
     return SafetyResult(NONE, None, rules.idiom)
 
 
+def read(text: str, model: Optional[LanguageModel] = None) -> tuple[str, RuleMatch, Optional[Analysis]]:
+    """The normalised text, the rules' strongest match, and the classifier's reading (None
+    without a trained model): everything the crisis decision and the answer reader need."""
+    normalised, rules = read_rules(text)
+    model = model or shared_model()
+    if model is None or not normalised:
+        return normalised, rules, None
+    risky = [normalised[rules.where[0]:rules.where[1]]] if rules.level != NONE else []
+    return normalised, rules, model.analyse(normalised, risky)
+
+
 def assess(text: object, model: Optional[LanguageModel] = None) -> SafetyResult:
     """Assess one message for crisis language. Never raises."""
     try:
@@ -125,12 +136,7 @@ def assess(text: object, model: Optional[LanguageModel] = None) -> SafetyResult:
             text = str(text)
         if not text.strip():
             return NO_RISK
-        normalised, rules = read_rules(text)
-        model = model or shared_model()
-        analysis = None
-        if model is not None:
-            risky = [normalised[rules.where[0]:rules.where[1]]] if rules.level != NONE else []
-            analysis = model.analyse(normalised, risky)
+        _, rules, analysis = read(text, model)
         return decide(rules, analysis)
     except Exception:  # pragma: no cover - defensive: a detector bug must never break a chat
         return SafetyResult(UNCLEAR, None, False)

@@ -11,8 +11,10 @@
 
 Two layers. The hand-written lexicon (bot/scoring.py) is a floor for what it reads reliably:
 ratings written as numbers, short answers in the scale's own words ("mostly", "not really",
-"yes totally"), and answers that open with them ("a little, she checks her phone a lot"). Everything else rests on the model's reading of the meaning (bot/language/model.py):
-its band decides, and the lexicon only breaks ties. Thresholds: bot/language/decisions.yml.
+"yes totally"), and answers that open with them ("a little, she checks her phone a lot").
+Everything else rests on the model's reading of the meaning (bot/language/model.py, whose band
+and level heads read the embedding beside the lexicon's own reading). Thresholds:
+bot/language/decisions.yml.
 """
 from __future__ import annotations
 
@@ -39,10 +41,6 @@ class Reading:
     how: str = "none"  # "lexicon", "model", "unsure" or "none"
     probabilities: dict[str, float] = field(default_factory=dict)
     quote: Optional[str] = None  # for a long answer, the part of it to reflect (understand.py)
-
-    @property
-    def clear(self) -> bool:
-        return self.level is not None
 
     def as_dict(self) -> dict:
         return {"level": self.level, "band": self.band, "choices": list(self.choices),
@@ -115,9 +113,7 @@ def polarity(probabilities: dict[str, float]) -> tuple[Optional[str], float]:
 
 
 def _level_in_band(band: str, analysis: Analysis, sure: float) -> Optional[int]:
-    """The level within `band` when the level head is sure enough; mixed is always 3."""
-    if band == "mixed":
-        return 3
+    """The level within `band` (negative or positive) when the level head is sure enough."""
     levels = BAND_LEVELS[band]
     weights = {level: analysis.level.get(str(level), 0.0) for level in levels}
     total = sum(weights.values())

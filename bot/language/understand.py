@@ -16,10 +16,9 @@ from dataclasses import dataclass, replace
 from typing import Optional
 
 from bot.language.answers import Reading, read_answer
-from bot.language.model import Analysis, LanguageModel, shared_model
+from bot.language.model import LanguageModel, shared_model
 from bot.language.reflect import is_long, quote_for
-from bot.language.rules import NONE
-from bot.safety import SafetyResult, decide, read_rules
+from bot.safety import SafetyResult, decide, read
 
 
 @dataclass(frozen=True)
@@ -33,13 +32,9 @@ class Understanding:
         return {**self.reading.as_dict(), "answer_likeness": self.answer_likeness}
 
 
-def understand(text: str, model: Optional[LanguageModel] = None, use_model: bool = True) -> Understanding:
-    model = (model or shared_model()) if use_model else None
-    normalised, rules = read_rules(text)
-    analysis: Optional[Analysis] = None
-    if model is not None and normalised:
-        risky = [normalised[rules.where[0]:rules.where[1]]] if rules.level != NONE else []
-        analysis = model.analyse(normalised, risky)
+def understand(text: str, model: Optional[LanguageModel] = None) -> Understanding:
+    model = model or shared_model()
+    _, rules, analysis = read(text, model)
     safety = decide(rules, analysis)
     reading = read_answer(text, analysis)
     if is_long(text) and reading.band is not None:

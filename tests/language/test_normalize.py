@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bot.language.normalize import TEXTSPEAK_PATH, TextSpeak, fold, has_stretched_letters, normalise
+from bot.language.normalize import TEXTSPEAK_PATH, TextSpeak, has_stretched_letters, normalise
 
 
 @pytest.mark.parametrize("written, read", [
