@@ -12,7 +12,13 @@ from typing import Mapping
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _load_dotenv() -> None:
+def load_dotenv_file() -> None:
+    """Adds the project's `.env` to the process environment (what is already set wins).
+
+    `load_settings` calls it; so does the `channels` package, because Rasa reads the channels'
+    settings from credentials.yml before anything else of ours runs, and a plain `rasa run`
+    (without scripts/run.sh, which exports `.env`) would otherwise see every channel off.
+    """
     try:
         from dotenv import load_dotenv
     except ImportError:  # pragma: no cover - python-dotenv is pinned in requirements
@@ -40,7 +46,7 @@ class Settings:
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from `env` (default: the process environment plus `.env`)."""
     if env is None:
-        _load_dotenv()
+        load_dotenv_file()
         env = os.environ
     data_dir = Path(env.get("RAPPORT_DATA_DIR") or PROJECT_ROOT / "var")
     database_url = env.get("RAPPORT_DATABASE_URL") or f"sqlite:///{data_dir / 'rapport.db'}"

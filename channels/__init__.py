@@ -6,3 +6,6 @@ provider has no buttons, private conversations only. Configuration comes from cr
 whose `${VARS}` these classes expand themselves (see `channels.common.expand_env`), so a channel
 whose variables are unset is simply off and one credentials.yml serves development and production.
 """
+from bot.config import load_dotenv_file
+
+load_dotenv_file()  # a plain `rasa run` reads credentials.yml's ${VARS} from `.env` too

@@ -94,6 +94,26 @@ def test_make_serve_answers_over_rest_and_ctrl_c_stops_everything(project: Path,
     assert not [p for p in (rasa_port, webchat_port, ACTION_PORT) if listening(p)], log.read_text()[-3000:]
 
 
+def test_a_plain_rasa_run_reads_the_channel_settings_from_dot_env(project: Path, tmp_path: Path):
+    """`rasa run` typed as Rasa's docs show it (not through run.sh, which exports .env itself)."""
+    port = free_port()
+    env = write_env(project, TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_AUTH_TOKEN=os.urandom(16).hex(),
+                    TWILIO_WEBHOOK_URL="https://rapport.example/webhooks/twilio/webhook")
+    env = {k: v for k, v in env.items() if not k.startswith(("TWILIO_", "RAPPORT_"))}  # only .env has them
+    env.pop("PYTHONPATH")  # Rasa puts the working directory on the path itself
+    log = tmp_path / "rasa.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([str(project / ".venv" / "bin" / "rasa"), "run", "-p", str(port), "-i", "127.0.0.1"],
+                                cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/", proc, log)
+        status = requests.get(f"http://127.0.0.1:{port}/webhooks/twilio/", timeout=30).json()
+        assert status == {"status": "ok"}, log.read_text()[-3000:]
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 class Terminal:
     """A program on a pseudo-terminal, read as plain text (terminal escape codes removed)."""
 
