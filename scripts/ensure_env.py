@@ -17,6 +17,7 @@ GENERATED = {
     "RAPPORT_ENCRYPTION_KEYS": lambda: base64.urlsafe_b64encode(os.urandom(32)).decode(),
     "RASA_AUTH_TOKEN": lambda: secrets.token_urlsafe(24),
     "RAPPORT_REVIEW_SECRET": lambda: secrets.token_urlsafe(48),
+    "RAPPORT_APP_TOKEN": lambda: secrets.token_urlsafe(32),
 }
 
 
@@ -39,9 +40,22 @@ def ensure_env(path: Path = ROOT / ".env", example: Path = ROOT / ".env.example"
             out.append(f"{name}={make()}")
             generated.append(name)
     if generated or not path.exists():
-        path.write_text("\n".join(out) + "\n")
-        path.chmod(0o600)
+        write_private(path, "\n".join(out) + "\n")
     return generated
+
+
+def write_private(path: Path, text: str) -> None:
+    """Writes `path` readable by its owner only, from the first byte: a temporary file created 0600
+    beside it, then renamed over it (never a moment where the secrets sit in a readable file)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def shell_exports(path: Path = ROOT / ".env") -> str:

@@ -64,8 +64,9 @@ case "$mode" in
       echo "The web chat page needs its npm packages: cd webchat && npm ci" >&2
     fi
     echo "Rasa HTTP server on http://${RASA_HOST:-127.0.0.1}:${RASA_PORT:-5005} (REST channel at /webhooks/rest/webhook); Ctrl-C stops it."
-    .venv/bin/rasa run --model models/rapport.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
-      --enable-api --auth-token="$RASA_AUTH_TOKEN" \
+    # scripts/rasa_run.py hands Rasa the API token from RASA_AUTH_TOKEN: never on a command line (ps).
+    .venv/bin/python scripts/rasa_run.py run --model models/rapport.tar.gz --endpoints endpoints.yml \
+      --credentials credentials.yml --enable-api \
       --interface "${RASA_HOST:-127.0.0.1}" --port "${RASA_PORT:-5005}"
     ;;
   *) echo "usage: run.sh chat|serve" >&2; exit 2 ;;
