@@ -18,6 +18,7 @@ from actions.common import (
     channel_of,
     client_of,
     latest_intent,
+    own_checkin,
     pause_checkin,
     settings,
     with_store,
@@ -94,9 +95,10 @@ def start_new_checkin(tracker: Tracker) -> Optional[int]:
 
 
 def ensure_checkin(tracker: Tracker) -> Optional[int]:
-    """The id of this conversation's check-in, creating it if an earlier write failed."""
-    checkin_id = tracker.get_slot("checkin_id")
-    return int(checkin_id) if checkin_id is not None else start_new_checkin(tracker)
+    """The id of this conversation's check-in, creating it if an earlier write failed (or if the
+    slot names a check-in that is not this client's: a conversation only writes its own)."""
+    checkin_id = own_checkin(tracker)
+    return checkin_id if checkin_id is not None else start_new_checkin(tracker)
 
 
 def save(tracker: Tracker, dispatcher: CollectingDispatcher, used: List[str], what: str, fn) -> Dict[Text, Any]:

@@ -9,7 +9,7 @@ from typing import Callable, TypeVar
 from rasa_sdk import Tracker
 
 from bot.config import Settings, load_settings
-from bot.identity import client_id
+from bot.identity import client_id, is_pseudonym
 from bot.notify import notify_in_background
 from bot.store import Store
 
@@ -35,7 +35,13 @@ def channel_of(tracker: Tracker) -> str:
 
 
 def client_of(tracker: Tracker) -> str:
-    """The pseudonymous client id: a keyed hash of channel + sender id."""
+    """The pseudonymous client id: a keyed hash of channel + sender id.
+
+    The channels already hand Rasa that hash as the conversation id (channels.common.
+    conversation_id); a conversation opened some other way (Rasa's HTTP API) is hashed here.
+    """
+    if is_pseudonym(tracker.sender_id):
+        return tracker.sender_id
     return client_id(channel_of(tracker), tracker.sender_id, settings().id_secret)
 
 
@@ -89,8 +95,27 @@ def alert_practice(tracker: Tracker, kind: str, checkin_id: int | None = None) -
     )
 
 
+def own_checkin(tracker: Tracker) -> int | None:
+    """The check-in id in the conversation's slot, unless the store says it is another client's.
+
+    When the store cannot be reached the id is kept: the write fails anyway and is made again in
+    full when the check-in is submitted."""
+    slot = tracker.get_slot("checkin_id")
+    try:
+        checkin_id = int(slot) if slot is not None else None
+    except (TypeError, ValueError):
+        checkin_id = None
+    if checkin_id is None:
+        return None
+    reached, owned = with_store("owns", lambda s: s.owns(client_of(tracker), checkin_id))
+    if reached and not owned:
+        logger.warning("the conversation's check-in slot names a check-in of another client; not writing to it")
+        return None
+    return checkin_id
+
+
 def pause_checkin(tracker: Tracker) -> None:
     """Marks this conversation's check-in, if any, as paused in the store."""
-    checkin_id = tracker.get_slot("checkin_id")
+    checkin_id = own_checkin(tracker)
     if checkin_id is not None:
-        with_store("set_status", lambda s: s.set_status(int(checkin_id), "paused"))
+        with_store("set_status", lambda s: s.set_status(checkin_id, "paused"))

@@ -164,12 +164,12 @@ class Figures:
                 f"({self.checkins_completed / self.seconds * 60:.1f}/min)")
 
 
-def run_locust(label: str, url: str, users: int, seconds: int, workdir: Path,
+def run_locust(label: str, url: str, app_token: str, users: int, seconds: int, workdir: Path,
                during: tuple[float, callable] | None = None) -> tuple[Figures, list[dict]]:
     """Runs the scenario; `during` = (after_seconds, action) runs the action mid-run."""
     results = workdir / f"{label.split()[0]}-results.jsonl"
     prefix = workdir / label.split()[0]
-    env = dict(os.environ, RAPPORT_LOAD_RESULTS=str(results))
+    env = dict(os.environ, RAPPORT_LOAD_RESULTS=str(results), RAPPORT_APP_TOKEN=app_token)
     command = locust_command() + [
         "-f", str(LOCUSTFILE), "--headless", "-u", str(users), "-r", str(max(1, users // 5)),
         "-t", f"{seconds}s", "--stop-timeout", "180", "-H", url, "--csv", str(prefix),
@@ -263,13 +263,13 @@ def main(argv: list[str] | None = None) -> int:
         info = cluster.wait_until_up()
         print(f"Cluster up: nginx {info['url']}, replicas {', '.join(info['replica_urls'])}", flush=True)
         runs: list[tuple[Figures, list[dict]]] = []
-        runs.append(run_locust("1-replica (direct)", info["replica_urls"][0], args.users, args.seconds, workdir))
+        runs.append(run_locust("1-replica (direct)", info["replica_urls"][0], info["app_token"], args.users, args.seconds, workdir))
         print(runs[-1][0].line(), flush=True)
-        runs.append(run_locust("2-replicas (nginx)", info["url"], args.users, args.seconds, workdir))
+        runs.append(run_locust("2-replicas (nginx)", info["url"], info["app_token"], args.users, args.seconds, workdir))
         print(runs[-1][0].line(), flush=True)
         killed: list[int] = []
         runs.append(run_locust(
-            "3-failover (nginx, 1 of 2 killed)", info["url"], args.users, args.seconds, workdir,
+            "3-failover (nginx, 1 of 2 killed)", info["url"], info["app_token"], args.users, args.seconds, workdir,
             during=(args.kill_after, lambda: killed.append(cluster.kill_replica(1))),
         ))
         print(runs[-1][0].line() + f"  [replica pid {killed[0] if killed else '?'} killed at {args.kill_after:.0f} s]",

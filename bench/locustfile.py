@@ -41,6 +41,7 @@ class CheckinClient(HttpUser):
 
     def post(self, body: dict) -> tuple[int, object]:
         with self.client.post("/webhooks/app/webhook", json=body, name=self.step, timeout=150,
+                              headers={"Authorization": f"Bearer {os.environ['RAPPORT_APP_TOKEN']}"},
                               catch_response=True) as response:
             if response.status_code != 200:
                 response.failure(f"HTTP {response.status_code}")

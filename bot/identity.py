@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 # A unit separator keeps ("ab", "c") and ("a", "bc") from hashing alike.
 _SEPARATOR = "\x1f"
+_PSEUDONYM = re.compile(r"[0-9a-f]{64}")
 
 
 def client_id(channel: str, sender_id: str, secret: str) -> str:
@@ -22,3 +24,8 @@ def client_id(channel: str, sender_id: str, secret: str) -> str:
         raise ValueError("channel and sender_id must be non-empty")
     message = f"{channel}{_SEPARATOR}{sender_id}".encode("utf-8")
     return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def is_pseudonym(value: str) -> bool:
+    """Whether `value` has the shape of a client id (64 lowercase hex characters)."""
+    return bool(_PSEUDONYM.fullmatch(value or ""))

@@ -876,6 +876,16 @@ class Store:
             row = session.execute(query.limit(1)).first()
             return None if row is None else self._load_one(session, row)
 
+    def owns(self, client_id: str, checkin_id: int) -> bool:
+        """Whether check-in `checkin_id` exists and belongs to `client_id` (writes check this first:
+        a conversation only ever writes its own client's check-ins)."""
+        _check_identifier("client_id", client_id, CLIENT_ID_MAX)
+        checkin_id = _check_checkin_id(checkin_id)
+        with self._transaction() as session:
+            found = session.execute(select(checkin_table.c.id).where(
+                checkin_table.c.id == checkin_id, checkin_table.c.client_id == client_id)).first()
+        return found is not None
+
     def checkin(self, checkin_id: int) -> CheckinView | None:
         checkin_id = _check_checkin_id(checkin_id)
         return self._first_checkin(select(checkin_table).where(checkin_table.c.id == checkin_id))

@@ -1,14 +1,19 @@
-"""What the channels share: settings from `${VARS}`, numbered options, and safe retries."""
+"""What the channels share: settings from `${VARS}`, pseudonymous conversation ids, numbered
+options, and safe retries."""
 from __future__ import annotations
 
 import logging
 import os
 import re
-from typing import Any, Iterable, Mapping
+from functools import lru_cache
+from typing import Any, Dict, Iterable, Mapping, Text
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.exceptions import InvalidConfigException
+
+from bot.config import load_settings
+from bot.identity import client_id
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +56,53 @@ def channel_settings(
             f"credentials.yml (set the environment variables it names; see docs/channels.md)."
         )
     return settings
+
+
+@lru_cache(maxsize=1)
+def _id_secret() -> str:
+    secret = load_settings().id_secret
+    if not secret:
+        raise InvalidConfigException("RAPPORT_ID_SECRET is empty: every conversation id is a keyed hash of "
+                                     "channel and sender, so it is required (scripts/setup.sh generates one).")
+    return secret
+
+
+def conversation_id(channel: str, sender_id: str) -> str:
+    """The pseudonymous id a conversation is kept under (bot.identity.client_id of channel + sender).
+
+    Every channel turns the provider's id (a phone number, a Telegram or Slack id, a web chat
+    session) into this before Rasa sees the message, so the tracker store, the lock store, the
+    event broker and the logs never hold the raw id, and the same raw id on two channels is two
+    conversations: whoever knows a client's phone number cannot post into their SMS conversation
+    through another channel.
+    """
+    return client_id(channel, sender_id, _id_secret())
+
+
+class AddressedOutput(OutputChannel):
+    """The provider's output channel, sending to the raw address whatever Rasa sends to the
+    pseudonymous conversation id (Rasa only knows the latter)."""
+
+    def __init__(self, inner: OutputChannel, address: str) -> None:
+        self.inner, self.address = inner, address
+
+    def name(self) -> Text:  # type: ignore[override] - the wrapped channel's name (channel-specific responses)
+        return self.inner.name()
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        await self.inner.send_response(self.address, message)
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self.inner, attribute)
+
+
+def pseudonymous(message: UserMessage) -> UserMessage:
+    """`message` as Rasa must see it: under its conversation id, replies still going to the sender."""
+    return UserMessage(
+        message.text, AddressedOutput(message.output_channel, message.sender_id),
+        conversation_id(message.input_channel, message.sender_id), parse_data=message.parse_data,
+        input_channel=message.input_channel, message_id=message.message_id, metadata=message.metadata,
+    )
 
 
 def numbered_options(buttons: list[dict[str, Any]]) -> str:

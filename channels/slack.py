@@ -4,8 +4,9 @@ Rasa's SlackInput verifies `X-Slack-Signature` (HMAC-SHA256 of the timestamp and
 signing secret, requests older than 5 minutes refused) and answers 400 to a bad one; tests/
 test_channels.py holds it to that. This subclass adds: the channel is off when its settings are
 empty (Rasa's refuses to start), only direct messages are answered (a check-in is never held in a
-shared channel, even when the bot is mentioned there), and replies can be pointed at another API
-base URL (a test double). The sender id is the Slack user id, stable for a person in a workspace.
+shared channel, even when the bot is mentioned there), an event Slack delivers again (its retries
+carry the same `event_id`) is answered once, and replies can be pointed at another API base URL
+(a test double). The sender id is the Slack user id, stable for a person in a workspace.
 """
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from channels.common import channel_settings
+from channels.common import channel_settings, handle_once, pseudonymous
+
+EVENT_ID = "slack_event_id"  # in the message metadata: the Events API's id of the delivery
 
 
 class SlackDirectOutput(SlackBot):
@@ -59,9 +62,32 @@ class SlackDirectInput(SlackInput):
     def get_output_channel(self, channel: Optional[Text] = None, thread_id: Optional[Text] = None) -> OutputChannel:
         return SlackDirectOutput(self.slack_token, channel or self.slack_channel, thread_id, self.api_url)
 
+    def get_metadata(self, request: Request) -> Dict[Text, Any]:
+        metadata = super().get_metadata(request)
+        body = request.json if request.headers.get("content-type") == "application/json" else None
+        if isinstance(body, dict) and isinstance(body.get("event_id"), str):
+            metadata[EVENT_ID] = body["event_id"]
+        return metadata
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         if self.enabled:
-            return super().blueprint(on_new_message)
+            app: Dict[str, Any] = {}
+
+            async def handle(message: UserMessage) -> None:
+                event_id = (message.metadata or {}).get(EVENT_ID)
+                if event_id:  # a redelivered event replays nothing new (channels.common.handle_once)
+                    message.message_id = f"slack-{event_id}"
+                    await handle_once(app["app"].ctx.agent, pseudonymous(message))
+                else:  # a button tap (interactivity) has no event id
+                    await on_new_message(pseudonymous(message))
+
+            webhook = super().blueprint(handle)
+
+            @webhook.listener("before_server_start")
+            async def remember_app(server: Any, _: Any) -> None:
+                app["app"] = server
+
+            return webhook
         webhook = Blueprint("slack_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])

@@ -27,6 +27,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from channels.common import pseudonymous
+
 logger = logging.getLogger(__name__)
 
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,128}")
@@ -94,9 +96,9 @@ class WebChatInput(SocketIOInput):
                 except ValueError:
                     metadata = {}
             output = SocketIOOutput(sio, self.bot_message_evt)
-            await on_new_message(
+            await on_new_message(pseudonymous(
                 UserMessage(text, output, sender_id, input_channel=self.name(),
                             metadata=metadata if isinstance(metadata, dict) else {})
-            )
+            ))
 
         return webhook

@@ -29,7 +29,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.common import channel_settings, handle_once
+from channels.common import channel_settings, handle_once, pseudonymous
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class TelegramSecretInput(TelegramInput):
                 message_id=f"telegram-{update.get('update_id')}", metadata=self.get_metadata(request),
             )
             try:
-                await handle_once(request.app.ctx.agent, message)
+                await handle_once(request.app.ctx.agent, pseudonymous(message))
             except Exception as error:  # noqa: BLE001 - a 5xx would make Telegram redeliver forever
                 logger.error("Handling a Telegram update failed: %s", type(error).__name__)
             return response.text("success")

@@ -24,7 +24,14 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from channels.common import channel_settings, handle_once, numbered_options, numbered_reply_as_payload
+from channels.common import (
+    channel_settings,
+    conversation_id,
+    handle_once,
+    numbered_options,
+    numbered_reply_as_payload,
+    pseudonymous,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -73,15 +80,19 @@ class TwilioNumberedOutput(TwilioOutput):
 
 
 class TwilioSignedInput(TwilioInput):
-    """credentials.yml keys: account_sid, auth_token (required); twilio_number (replies from the
-    number the client wrote to when empty), webhook_url (the public URL registered with Twilio,
-    which the signature covers), api_url (only to point replies at a test double)."""
+    """credentials.yml keys: account_sid, auth_token and webhook_url (the public URL registered
+    with Twilio, which the signature covers), all required; twilio_number (replies from the number
+    the client wrote to when empty), api_url (only to point replies at a test double).
+
+    The signed URL always comes from settings, never from the request: a URL rebuilt from
+    X-Forwarded-Host would let whoever sets that header choose what the signature is checked
+    against."""
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         settings = channel_settings(
-            "twilio", credentials, required=("account_sid", "auth_token"),
-            optional=("twilio_number", "webhook_url", "api_url"),
+            "twilio", credentials, required=("account_sid", "auth_token", "webhook_url"),
+            optional=("twilio_number", "api_url"),
         )
         return cls(settings)
 
@@ -95,21 +106,11 @@ class TwilioSignedInput(TwilioInput):
         self.webhook_url = settings.get("webhook_url", "")
         self.api_url = settings.get("api_url", "")
 
-    def signed_url(self, request: Request) -> str:
-        """The URL Twilio signed: the configured public URL, else the one the request came to
-        (taking a proxy's X-Forwarded-Proto/Host into account)."""
-        if self.webhook_url:
-            return self.webhook_url
-        scheme = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip()
-        host = request.headers.get("X-Forwarded-Host", request.host).split(",")[0].strip()
-        query = f"?{request.query_string}" if request.query_string else ""
-        return f"{scheme}://{host}{request.path}{query}"
-
     def is_signed_by_twilio(self, request: Request) -> bool:
         signature = request.headers.get("X-Twilio-Signature", "")
         if not signature:
             return False
-        return RequestValidator(self.auth_token).validate(self.signed_url(request), request.form, signature)
+        return RequestValidator(self.auth_token).validate(self.webhook_url, request.form, signature)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("rapport_twilio_webhook", __name__)
@@ -128,14 +129,15 @@ class TwilioSignedInput(TwilioInput):
             sender, text = request.form.get("From"), request.form.get("Body")
             if not sender or text is None:
                 return response.text("", status=HTTPStatus.NO_CONTENT)  # e.g. a media-only message
-            text = await numbered_reply_as_payload(request.app.ctx.agent, sender, text.replace("¡", "@"))
+            text = await numbered_reply_as_payload(
+                request.app.ctx.agent, conversation_id(self.name(), sender), text.replace("¡", "@"))
             output = self.output_to(request.form.get("To") or self.twilio_number)
             message = UserMessage(
                 text, output, sender, input_channel=self.name(),
                 message_id=request.form.get("MessageSid"), metadata=self.get_metadata(request),
             )
             try:  # a redelivered MessageSid is not answered twice
-                await handle_once(request.app.ctx.agent, message)
+                await handle_once(request.app.ctx.agent, pseudonymous(message))
             except Exception as error:  # noqa: BLE001 - the client's words are not logged
                 logger.error("Handling a Twilio message failed: %s", type(error).__name__)
                 return response.text("", status=HTTPStatus.INTERNAL_SERVER_ERROR)

@@ -2,8 +2,9 @@
 
 - Encrypted at rest: each event's JSON (which holds the client's messages and the answer slots)
   is stored as a Fernet token with the same keys as the check-in store (components/encryption.py).
-  Rows written before this, as plain JSON, stay readable. The columns Rasa keeps beside it (sender id, event type, intent and action names,
-  time) hold no words.
+  Rows written before this, as plain JSON, stay readable. Of the columns Rasa keeps beside it,
+  only the pseudonymous conversation id, the event type and the time are filled (no intent or
+  action names: "crisis" in clear beside a time would say too much).
 - Erasable: when the `erase_conversation` slot is set (only by `action_delete_data`, after the
   client confirmed and their check-ins were deleted), every stored event of that sender is
   deleted instead of saving, so the next message starts a conversation with no history.
@@ -25,7 +26,6 @@ from typing import Any, Optional, Text
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from actions.data_rights import ERASE_SLOT
 from bot.config import load_settings
@@ -59,8 +59,11 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
                         sender_id=tracker.sender_id,
                         type_name=event.type_name,
                         timestamp=data.get("timestamp"),
-                        intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                        action_name=data.get("name"),
+                        # Left empty: with the time, an intent ("crisis") or action name in clear
+                        # would say what a pseudonymous conversation was about. Rasa reads only
+                        # sender_id, type_name and timestamp back; the event itself is encrypted.
+                        intent_name=None,
+                        action_name=None,
                         data=encrypt_event(data, self.cipher),
                     )
                 )

@@ -94,6 +94,7 @@ secret() { $PY -c "import secrets; print(secrets.token_hex(16))"; }
 export RAPPORT_ID_SECRET=${RAPPORT_ID_SECRET:-$(secret)}
 export RAPPORT_ENCRYPTION_KEYS=${RAPPORT_ENCRYPTION_KEYS:-$($PY -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())")}
 export RASA_AUTH_TOKEN=${RASA_AUTH_TOKEN:-$(secret)}
+export RAPPORT_APP_TOKEN=${RAPPORT_APP_TOKEN:-$(secret)}
 
 DIR=${RAPPORT_CLUSTER_DIR:-$(mktemp -d /tmp/rapport-cluster.XXXXXX)}
 mkdir -p "$DIR/tmp"
@@ -131,8 +132,8 @@ actions_pid=$!; pids+=("$actions_pid")
 replica_pids=(); replica_ports=(); upstream_lines=""
 for i in $(seq 1 "$REPLICAS"); do
   port=$((BASE_PORT + i - 1))
-  .venv/bin/rasa run --model "$MODEL" --endpoints endpoints.production.yml --credentials credentials.yml \
-    --enable-api --auth-token="$RASA_AUTH_TOKEN" --interface 127.0.0.1 --port "$port" \
+  .venv/bin/python scripts/rasa_run.py run --model "$MODEL" --endpoints endpoints.production.yml \
+    --credentials credentials.yml --enable-api --interface 127.0.0.1 --port "$port" \
     >"$DIR/replica-$i.log" 2>&1 &
   replica_pids+=("$!"); replica_ports+=("$port"); pids+=("$!")
   upstream_lines+="        server 127.0.0.1:${port} max_fails=1 fail_timeout=10s;"$'\n'
@@ -172,7 +173,7 @@ json.dump({
     "replica_urls": [f"http://127.0.0.1:{p}" for p in "${replica_ports[*]}".split()],
     "replica_pids": [int(p) for p in "${replica_pids[*]}".split()],
     "actions_pid": $actions_pid, "nginx_pid": $nginx_pid,
-    "auth_token": "$RASA_AUTH_TOKEN",
+    "auth_token": "$RASA_AUTH_TOKEN", "app_token": "$RAPPORT_APP_TOKEN",
     "database_url": "$RAPPORT_DATABASE_URL", "tracker_db": "$RAPPORT_TRACKER_DB_NAME",
     "lock_prefix": "$RAPPORT_LOCK_KEY_PREFIX",
     "exchange": "$RABBITMQ_EXCHANGE", "queue": "$RABBITMQ_QUEUE",
@@ -186,7 +187,8 @@ EOF
 cat <<EOF
 Rapport cluster up: $REPLICAS Rasa replicas (ports ${replica_ports[*]}), actions on $ACTIONS_PORT, nginx on http://$HOST:$PORT
   web chat:   http://$HOST:$PORT/
-  app channel: POST http://$HOST:$PORT/webhooks/app/webhook   (provider webhooks under /webhooks/)
+  app channel: POST http://$HOST:$PORT/webhooks/app/webhook with Authorization: Bearer \$RAPPORT_APP_TOKEN
+               (provider webhooks under /webhooks/)
   databases $SUMMARY_DB (summaries) and $RAPPORT_TRACKER_DB_NAME (conversations); queue $RABBITMQ_QUEUE
   logs in $DIR. Ctrl-C stops everything$( [ "${RAPPORT_CLUSTER_KEEP:-0}" = 1 ] && echo " (data kept)" || echo " and drops this run's data").
 EOF

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -26,10 +27,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def channel_variables() -> list[str]:
+    """The environment variables credentials.yml names (`${NAME}`)."""
+    return sorted(set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", (ROOT / "credentials.yml").read_text())))
+
+
 def server_env(data_dir: Path, **overrides: str) -> dict[str, str]:
     """Environment for servers and the CLI: a fresh SQLite store under `data_dir`, fresh secrets,
     every Rapport setting explicit (so a developer's .env never leaks into a test)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")}
+    # The channels read credentials.yml's ${VARS} from the environment, then from the project's
+    # .env (a plain `rasa run` needs that); set but empty here, a developer's own never leak in.
+    env.update({name: "" for name in channel_variables()})
     env.update(
         RAPPORT_DATA_DIR=str(data_dir),
         RAPPORT_DATABASE_URL=f"sqlite:///{data_dir / 'rapport.db'}",
@@ -109,11 +118,11 @@ def start_rasa_server(
     """Starts `rasa run` (REST channel + HTTP API with `token`); returns the process and base URL."""
     port = port or free_port()
     with log.open("w") as out:
-        proc = subprocess.Popen(
-            [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
-             "--credentials", str(ROOT / "credentials.yml"), "--enable-api", f"--auth-token={token}",
+        proc = subprocess.Popen(  # the token through the environment, as scripts/run.sh does
+            [str(VENV_BIN / "python"), str(ROOT / "scripts" / "rasa_run.py"), "run", "--model", str(MODEL),
+             "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"), "--enable-api",
              "--interface", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=env | {"RASA_AUTH_TOKEN": token}, stdout=out, stderr=subprocess.STDOUT,
         )
     wait_until_up(f"http://127.0.0.1:{port}/", proc, log)
     return proc, f"http://127.0.0.1:{port}"

@@ -99,6 +99,18 @@ def test_a_free_text_answer_is_scored_replied_to_and_stored(env):
     assert (answers["team"].score, answers["team"].text) == (4, "yeah mostly")
 
 
+def test_an_answer_is_never_written_into_another_client_s_check_in(env):
+    """A conversation whose slot names someone else's check-in (set through Rasa's HTTP API, say)
+    writes to a new check-in of its own client instead."""
+    theirs = start(sender="client-1")
+    t = tracker("not at all", {"checkin_id": theirs, "requested_slot": "team"}, sender="client-2")
+    result = ValidateCheckinForm().validate_team("not at all", CollectingDispatcher(), t, DOMAIN)
+    assert common.store().answers(theirs) == {}
+    mine = result["checkin_id"]
+    assert mine != theirs and common.store().answers(mine)["team"].score == 1
+    assert common.store().owns(common.client_of(t), mine) and not common.store().owns(common.client_of(t), theirs)
+
+
 def test_a_button_tap_stores_the_level_words(env):
     checkin_id = start()
     payload = '/answer{"level":"2"}'

@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import json
 import secrets
+import sqlite3
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -38,6 +40,7 @@ from channels.telegram import client_message
 from tests.harness import (
     MODEL,
     ROOT,
+    channel_variables,
     free_port,
     server_env,
     start_action_server,
@@ -124,12 +127,7 @@ def test_telegram_answers_private_chats_only_and_start_greets():
 
 # --- credentials.yml as Rasa reads it --------------------------------------------------------------
 
-CHANNEL_ENV_NAMES = [
-    "TELEGRAM_ACCESS_TOKEN", "TELEGRAM_SECRET_TOKEN", "TELEGRAM_API_URL",
-    "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL",
-    "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_NUMBER", "TWILIO_WEBHOOK_URL", "TWILIO_API_URL",
-    "RAPPORT_REST_TOKEN",
-]
+CHANNEL_ENV_NAMES = channel_variables()
 
 
 def load_channels() -> dict[str, Any]:
@@ -172,6 +170,15 @@ def test_a_half_configured_channel_stops_the_server(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC1")  # no auth token: signatures could not be checked
     with pytest.raises(InvalidConfigException, match="auth_token"):
+        load_channels()
+
+
+def test_twilio_without_its_public_webhook_url_does_not_start(monkeypatch):
+    for name in CHANNEL_ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC1")
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "tw-token")  # the signed URL would come from the request
+    with pytest.raises(InvalidConfigException, match="webhook_url"):
         load_channels()
 
 
@@ -248,13 +255,18 @@ class Bot:
     def __init__(self, url: str, token: str, env: dict[str, str], fake: FakeProviders) -> None:
         self.url, self.token, self.env, self.fake = url, token, env, fake
 
-    def tracker(self, sender: str) -> dict:
-        response = requests.get(f"{self.url}/conversations/{sender}/tracker", params={"token": self.token}, timeout=30)
+    def conversation(self, channel: str, sender: str) -> str:
+        """The id Rasa keeps `sender`'s conversation on `channel` under (never the raw id)."""
+        return client_id(channel, sender, self.env["RAPPORT_ID_SECRET"])
+
+    def tracker(self, channel: str, sender: str) -> dict:
+        response = requests.get(f"{self.url}/conversations/{self.conversation(channel, sender)}/tracker",
+                                params={"token": self.token}, timeout=30)
         response.raise_for_status()
         return response.json()
 
-    def user_events(self, sender: str) -> list[dict]:
-        return [e for e in self.tracker(sender)["events"] if e["event"] == "user"]
+    def user_events(self, channel: str, sender: str) -> list[dict]:
+        return [e for e in self.tracker(channel, sender)["events"] if e["event"] == "user"]
 
 
 @pytest.fixture(scope="module")
@@ -271,7 +283,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
         SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=secrets.token_hex(16), SLACK_API_URL=f"{fake.url}/api/",
         TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_AUTH_TOKEN=secrets.token_hex(16), TWILIO_NUMBER="+15550000000",
         TWILIO_WEBHOOK_URL="https://chat.example.org/webhooks/twilio/webhook", TWILIO_API_URL=fake.url,
-        RAPPORT_REST_TOKEN="",
+        RAPPORT_REST_TOKEN="", RAPPORT_APP_TOKEN=secrets.token_urlsafe(24),
     )
     actions, action_url = start_action_server(env, data_dir / "actions.log")
     endpoints = write_endpoints(data_dir / "endpoints.yml", action_url, data_dir / "tracker.db")
@@ -293,7 +305,8 @@ def texts_to(calls: list[dict], key: str) -> str:
 
 # Slack ---------------------------------------------------------------------------------------------
 
-def slack_post(bot: Bot, body: dict, secret: str | None = None, timestamp: int | None = None) -> requests.Response:
+def slack_post(bot: Bot, body: dict, secret: str | None = None, timestamp: int | None = None,
+               headers: dict[str, str] | None = None) -> requests.Response:
     raw = json.dumps(body).encode()
     timestamp = int(time.time()) if timestamp is None else timestamp
     secret = bot.env["SLACK_SIGNING_SECRET"] if secret is None else secret
@@ -301,7 +314,7 @@ def slack_post(bot: Bot, body: dict, secret: str | None = None, timestamp: int |
     return requests.post(
         f"{bot.url}/webhooks/slack/webhook", data=raw, timeout=30,
         headers={"Content-Type": "application/json", "X-Slack-Request-Timestamp": str(timestamp),
-                 "X-Slack-Signature": f"v0={digest}"},
+                 "X-Slack-Signature": f"v0={digest}", **(headers or {})},
     )
 
 
@@ -322,7 +335,7 @@ def test_slack_signed_direct_message_is_answered(bot: Bot):
     [reply, *_] = bot.fake.wait_for(lambda c: c["path"] == "/api/chat.postMessage" and c["body"].get("channel") == "D0RAPPORT"
                                     and "not a therapist" in json.dumps(c["body"]))
     assert any(block.get("type") == "actions" for block in reply["body"].get("blocks") or [])  # start buttons
-    [event] = bot.user_events(user)
+    [event] = bot.user_events("slack", user)
     assert (event["text"], event["input_channel"]) == ("hi", "slack")
 
 
@@ -333,8 +346,20 @@ def test_slack_request_with_a_bad_signature_is_rejected(bot: Bot):
     replayed_old = slack_post(bot, slack_dm(user, "hi"), timestamp=int(time.time()) - 600)
     assert wrong_secret.status_code == 400 and replayed_old.status_code == 400
     time.sleep(2)
-    assert bot.user_events(user) == []
+    assert bot.user_events("slack", user) == []
     assert len(bot.fake.calls) == before
+
+
+def test_a_slack_event_delivered_again_is_handled_once(bot: Bot):
+    user = "U" + uuid.uuid4().hex[:8].upper()
+    event = slack_dm(user, "check in")
+    assert slack_post(bot, event).status_code == 200
+    bot.fake.wait_for(lambda c: c["path"] == "/api/chat.postMessage" and "Not at all" in json.dumps(c["body"]))
+    again = slack_post(bot, event, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"})
+    assert again.status_code == 200
+    time.sleep(3)
+    assert [e["text"] for e in bot.user_events("slack", user)] == ["check in"]
+    assert bot.tracker("slack", user)["slots"]["requested_slot"] == "team"
 
 
 def test_slack_messages_in_shared_channels_are_not_answered(bot: Bot):
@@ -342,7 +367,7 @@ def test_slack_messages_in_shared_channels_are_not_answered(bot: Bot):
     response = slack_post(bot, slack_dm(user, "hi", channel="C0PUBLIC", channel_type="channel"))
     assert response.status_code == 200
     time.sleep(2)
-    assert bot.user_events(user) == []
+    assert bot.user_events("slack", user) == []
     assert bot.fake.sent(lambda c: c["body"].get("channel") == "C0PUBLIC") == []
 
 
@@ -375,7 +400,7 @@ def test_twilio_signed_sms_check_in_with_numbered_replies(bot: Bot):
     assert "Reply 1-5: 1 not at all, 2 a little, 3 somewhat, 4 mostly, 5 completely" in question
     assert twilio_post(bot, sender, "4").status_code == 204  # "mostly"
 
-    tracker = bot.tracker(sender)
+    tracker = bot.tracker("twilio", sender)
     assert tracker["slots"]["team"] is not None and tracker["slots"]["requested_slot"] == "heard"
     assert [e["input_channel"] for e in tracker["events"] if e["event"] == "user"] == ["twilio"] * 3
     stored = export_checkins(bot.env)
@@ -395,7 +420,7 @@ def test_twilio_request_with_a_bad_signature_gets_403_and_never_reaches_the_bot(
     unsigned = requests.post(f"{bot.url}/webhooks/twilio/webhook", timeout=30,
                              data={"From": sender, "To": "+15559990000", "Body": "hi"})
     assert forged.status_code == 403 and unsigned.status_code == 403
-    assert bot.user_events(sender) == []
+    assert bot.user_events("twilio", sender) == []
     assert twilio_sent_to(bot, sender) == []
 
 
@@ -404,9 +429,49 @@ def test_twilio_redelivered_message_is_not_answered_twice(bot: Bot):
     sid = "SM" + uuid.uuid4().hex
     assert twilio_post(bot, sender, "check in", sid=sid).status_code == 204
     assert twilio_post(bot, sender, "check in", sid=sid).status_code == 204
-    assert len(bot.user_events(sender)) == 1
+    assert len(bot.user_events("twilio", sender)) == 1
     bodies = [c["body"]["Body"] for c in twilio_sent_to(bot, sender)]
     assert len(bodies) == 2 * len(set(bodies))  # the same answer sent again, nothing new
+
+
+def test_the_same_number_on_twilio_and_rest_is_two_conversations(bot: Bot):
+    """Knowing a client's phone number must not let anyone post into their SMS conversation."""
+    sender = f"+1555{uuid.uuid4().int % 10**7:07d}"
+    assert twilio_post(bot, sender, "hi").status_code == 204
+    assert twilio_post(bot, sender, "1").status_code == 204  # at the first question now
+    taken = requests.post(f"{bot.url}/webhooks/rest/webhook", json={"sender": sender, "message": "5"}, timeout=60)
+    assert taken.status_code == 200
+    sms = bot.tracker("twilio", sender)
+    assert sms["slots"]["team"] is None and sms["slots"]["requested_slot"] == "team"
+    assert [e["text"] for e in sms["events"] if e["event"] == "user"] == ["hi", "/start_checkin"]  # "1": the 1st button
+    assert [(e["text"], e["input_channel"]) for e in bot.user_events("rest", sender)] == [("5", "rest")]
+    mine = [c for c in export_checkins(bot.env) if c["client_id"] == bot.conversation("twilio", sender)]
+    assert len(mine) == 1 and mine[0]["answers"] == []
+
+
+def test_the_conversation_store_holds_no_raw_sender_id_and_no_crisis_flag(bot: Bot):
+    sender = f"+1555{uuid.uuid4().int % 10**7:07d}"
+    assert twilio_post(bot, sender, "hi").status_code == 204
+    assert twilio_post(bot, sender, "i want to end my life").status_code == 204
+    assert "988" in texts_to(twilio_sent_to(bot, sender), "Body")  # it was read as a crisis
+    with sqlite3.connect(Path(bot.env["RAPPORT_DATA_DIR"]) / "tracker.db") as db:
+        dump = "\n".join(db.iterdump())
+    assert bot.conversation("twilio", sender) in dump
+    assert sender.lstrip("+") not in dump
+    assert "crisis" not in dump.lower()
+
+
+def test_an_open_rest_channel_refuses_to_listen_beyond_loopback(tmp_path: Path):
+    env = server_env(tmp_path, RAPPORT_REST_TOKEN="")
+    log = tmp_path / "rasa.log"
+    with log.open("w") as out:
+        proc = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "rasa"), "run", "--model", str(MODEL), "--credentials",
+             str(ROOT / "credentials.yml"), "--interface", "0.0.0.0", "--port", str(free_port())],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=240,
+        )
+    assert proc.returncode != 0
+    assert "RAPPORT_REST_TOKEN" in log.read_text()
 
 
 # Telegram ------------------------------------------------------------------------------------------
@@ -452,14 +517,14 @@ def test_telegram_update_with_the_secret_is_answered_with_buttons(bot: Bot):
     question = telegram_sent_to(bot, chat_id)[-1]["body"]
     markup = question["reply_markup"] if isinstance(question["reply_markup"], dict) else json.loads(question["reply_markup"])
     assert [row[0]["text"] for row in markup["inline_keyboard"]] == [b["title"] for b in LEVEL_BUTTONS]
-    assert [e["input_channel"] for e in bot.user_events(str(chat_id))] == ["telegram", "telegram"]
+    assert [e["input_channel"] for e in bot.user_events("telegram", str(chat_id))] == ["telegram", "telegram"]
 
 
 def test_telegram_update_with_a_wrong_or_missing_secret_gets_403(bot: Bot):
     chat_id = uuid.uuid4().int % 10**9
     assert telegram_post(bot, telegram_text(chat_id, "hi"), secret="wrong-secret").status_code == 403
     assert telegram_post(bot, telegram_text(chat_id, "hi"), secret="").status_code == 403
-    assert bot.user_events(str(chat_id)) == []
+    assert bot.user_events("telegram", str(chat_id)) == []
     assert telegram_sent_to(bot, chat_id) == []
 
 
@@ -468,7 +533,7 @@ def test_telegram_redelivered_update_is_handled_once(bot: Bot):
     update = telegram_text(chat_id, "check in")
     assert telegram_post(bot, update).status_code == 200
     assert telegram_post(bot, update).status_code == 200
-    assert len(bot.user_events(str(chat_id))) == 1
+    assert len(bot.user_events("telegram", str(chat_id))) == 1
 
 
 # The web chat's socket.io channel ------------------------------------------------------------------
@@ -525,14 +590,25 @@ def test_socketio_persistent_session_gets_its_replies_and_nobody_else_can_write_
     assert any("not a therapist" in (m.get("text") or "") for m in replies)
     assert [q["title"] for q in replies[-1]["quick_replies"]] == ["Let's start", "Tell me more", "Not now"]
     assert intruder_session != "guessable" and len(intruder_session) == 32  # a guessable id is replaced
-    assert [(e["text"], e["input_channel"]) for e in bot.user_events(wanted)] == [("hi", "socketio")]
+    assert [(e["text"], e["input_channel"]) for e in bot.user_events("socketio", wanted)] == [("hi", "socketio")]
 
 
 # The retry-safe app channel --------------------------------------------------------------------------
 
-def app_post(bot: Bot, sender: str, text: str, message_id: str) -> requests.Response:
+def app_post(bot: Bot, sender: str, text: str, message_id: str, token: str | None = None) -> requests.Response:
     return requests.post(f"{bot.url}/webhooks/app/webhook", timeout=60,
-                         json={"sender": sender, "message": text, "message_id": message_id})
+                         json={"sender": sender, "message": text, "message_id": message_id},
+                         headers={"Authorization": f"Bearer {bot.env['RAPPORT_APP_TOKEN'] if token is None else token}"})
+
+
+def test_app_channel_needs_its_token(bot: Bot):
+    sender = uuid.uuid4().hex
+    assert app_post(bot, sender, "hi", "m1", token="a-guess").status_code == 401
+    bare = requests.post(f"{bot.url}/webhooks/app/webhook", json={"sender": sender, "message": "hi", "message_id": "m1"},
+                         timeout=30)
+    assert bare.status_code == 401 and bare.headers.get("WWW-Authenticate", "").startswith("Bearer")
+    assert bot.user_events("app", sender) == []
+    assert app_post(bot, sender, "hi", "m2").status_code == 200
 
 
 def test_app_channel_replays_a_retried_message_instead_of_applying_it_twice(bot: Bot):
@@ -543,7 +619,7 @@ def test_app_channel_replays_a_retried_message_instead_of_applying_it_twice(bot:
     assert first.status_code == retry.status_code == 200
     assert retry.headers.get("X-Rapport-Replayed") == "true" and "X-Rapport-Replayed" not in first.headers
     assert [m.get("text") for m in retry.json()] == [m.get("text") for m in first.json()]
-    tracker = bot.tracker(sender)
+    tracker = bot.tracker("app", sender)
     assert [e["text"] for e in tracker["events"] if e["event"] == "user"] == ["check in", "mostly"]
     assert tracker["slots"]["requested_slot"] == "heard"  # the retry did not answer the 2nd question
 
@@ -555,14 +631,14 @@ def test_app_channel_replays_a_retried_message_instead_of_applying_it_twice(bot:
     {"sender": uuid.uuid4().hex, "message": ["hi"], "message_id": "m1"},
 ])
 def test_app_channel_refuses_unsafe_requests(bot: Bot, body: dict):
-    response = requests.post(f"{bot.url}/webhooks/app/webhook", json=body, timeout=30)
+    response = requests.post(f"{bot.url}/webhooks/app/webhook", json=body, timeout=30,
+                             headers={"Authorization": f"Bearer {bot.env['RAPPORT_APP_TOKEN']}"})
     assert response.status_code == 400
 
 
 # ------------------------------------------------------------------------------------------------
 
 def export_checkins(env: dict[str, str]) -> list[dict]:
-    import subprocess
     import sys
 
     result = subprocess.run([sys.executable, "-m", "bot.review", "export", "--format", "json"],

@@ -12,6 +12,7 @@ from typing import Iterator
 import pytest
 import requests
 
+from bot.identity import client_id
 from tests.harness import (
     MODEL,
     migrate,
@@ -56,8 +57,12 @@ def endpoints_file(action_server: str, e2e_env: dict[str, str], tmp_path_factory
 
 
 class RasaServer:
-    def __init__(self, url: str, token: str, log: Path) -> None:
-        self.url, self.token, self.log = url, token, log
+    def __init__(self, url: str, token: str, log: Path, id_secret: str) -> None:
+        self.url, self.token, self.log, self.id_secret = url, token, log, id_secret
+
+    def conversation(self, sender: str, channel: str = "rest") -> str:
+        """The id Rasa keeps `sender`'s conversation under (the channels never hand it the raw id)."""
+        return client_id(channel, sender, self.id_secret)
 
     def send(self, sender: str, text: str) -> list[dict]:
         """One client message over the REST channel; returns the bot's messages."""
@@ -67,9 +72,10 @@ class RasaServer:
         response.raise_for_status()
         return response.json()
 
-    def tracker(self, sender: str) -> dict:
+    def tracker(self, sender: str, channel: str = "rest") -> dict:
         response = requests.get(
-            f"{self.url}/conversations/{sender}/tracker", params={"token": self.token}, timeout=30
+            f"{self.url}/conversations/{self.conversation(sender, channel)}/tracker",
+            params={"token": self.token}, timeout=30,
         )
         response.raise_for_status()
         return response.json()
@@ -84,6 +90,6 @@ def rasa_server(endpoints_file: Path, e2e_env: dict[str, str], tmp_path_factory:
     log = tmp_path_factory.mktemp("logs") / "rasa.log"
     proc, url = start_rasa_server(e2e_env, endpoints_file, token, log)
     try:
-        yield RasaServer(url, token, log)
+        yield RasaServer(url, token, log, e2e_env["RAPPORT_ID_SECRET"])
     finally:
         stop(proc)

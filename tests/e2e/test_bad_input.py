@@ -63,6 +63,7 @@ def test_a_huge_answer_is_stored_whole(rasa_server: RasaServer, e2e_env):
     b'{"sender": "x", "message": null}',
     b'{"sender": ["x"], "message": "hi"}',
     b'{"sender": "x", "message": {"text": "hi"}}',
+    b'{"sender": "nul\\u0000byte", "message": "hi"}',  # PostgreSQL cannot store a NUL: once a 500
 ])
 def test_malformed_rest_payloads_get_a_4xx(rasa_server: RasaServer, body: bytes):
     response = requests.post(f"{rasa_server.url}/webhooks/rest/webhook", data=body,

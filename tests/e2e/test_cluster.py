@@ -8,6 +8,7 @@ and the conversation events must have reached RabbitMQ. About 2-3 minutes.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
@@ -16,11 +17,14 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+import redis
 import requests
+from sqlalchemy import create_engine, text
 
 from bench.checkin_flow import new_client, retrying_say, run_checkin
 from bench.load import Cluster, check_store, export
 from bot.crypto import TextCipher
+from bot.identity import client_id
 from components.encryption import read_event
 from deploy.services import Services, missing, queued_bodies
 from tests.harness import MODEL
@@ -54,7 +58,7 @@ def test_check_ins_survive_a_replica_killed_mid_run(cluster: Cluster):
     def post(body: dict) -> tuple[int, object]:
         with lock:
             sent["count"] += 1
-        response = requests.post(url, json=body, timeout=90)
+        response = requests.post(url, json=body, timeout=90, headers={"Authorization": f"Bearer {info['app_token']}"})
         return response.status_code, response.json() if response.status_code == 200 else None
 
     say = retrying_say(post)
@@ -80,6 +84,10 @@ def test_check_ins_survive_a_replica_killed_mid_run(cluster: Cluster):
     assert [r["error"] for r in records if not r["completed"]] == []
     assert len(records) == CLIENTS
 
+    in_crisis = new_client()[0]
+    reply = post({"sender": in_crisis, "message": "i want to end my life tonight", "message_id": "crisis-1"})
+    assert reply[0] == 200 and "988" in json.dumps(reply[1])
+
     checkins = export(cluster.store_env())
     assert check_store(records, checkins, info["id_secret"]) == []
     assert sum(1 for c in checkins if c["status"] == "completed") == CLIENTS
@@ -89,8 +97,40 @@ def test_check_ins_survive_a_replica_killed_mid_run(cluster: Cluster):
     cipher = TextCipher(info["encryption_keys"].split(","))
     events = [read_event(body, cipher) for body in bodies]
     senders_seen = {e.get("sender_id") for e in events if e.get("event") == "user"}
-    assert {r["sender"] for r in records} <= senders_seen, "some conversations never reached RabbitMQ"
+    conversations = {client_id("app", r["sender"], info["id_secret"]) for r in records}
+    assert conversations <= senders_seen, "some conversations never reached RabbitMQ"
     assert any(e.get("event") == "bot" for e in events)
+    assert_no_raw_sender_ids(cluster, [*records, {"sender": in_crisis}], json.dumps(events))
+
+
+def assert_no_raw_sender_ids(cluster: Cluster, records: list[dict], broker_events: str) -> None:
+    """The client's own id (here the app's sender id; elsewhere a phone number) reaches none of
+    PostgreSQL, Redis or RabbitMQ, and neither does the word "crisis" in clear."""
+    services = Services.from_env(os.environ)
+    engine = create_engine(services.database_url(cluster.info["tracker_db"]))
+    try:
+        with engine.connect() as db:
+            rows = db.execute(text("SELECT sender_id, coalesce(intent_name, ''), coalesce(action_name, ''), data "
+                                   "FROM events")).all()
+    finally:
+        engine.dispose()
+    tracker_text = "\n".join(" ".join(row) for row in rows)
+    assert rows and "crisis" not in tracker_text.lower()
+    locks = redis.Redis(host=services.redis_host, port=services.redis_port,
+                        password=services.redis_password or None, db=services.redis_db)
+    redis_keys = " ".join(key.decode(errors="replace") for key in locks.keys("*"))
+    for record in records:
+        for place, content in (("PostgreSQL", tracker_text), ("Redis", redis_keys), ("RabbitMQ", broker_events)):
+            assert record["sender"] not in content, f"a raw sender id in {place}"
+
+
+def test_a_nul_byte_in_a_sender_id_gets_a_4xx_on_postgresql(cluster: Cluster):
+    replica = cluster.info["replica_urls"][0]
+    rest = requests.post(f"{replica}/webhooks/rest/webhook", json={"sender": "a\u0000b", "message": "hi"}, timeout=60)
+    app = requests.post(f"{cluster.info['url']}/webhooks/app/webhook", timeout=60,
+                        json={"sender": "a\u0000b" * 8, "message": "hi", "message_id": "m1"},
+                        headers={"Authorization": f"Bearer {cluster.info['app_token']}"})
+    assert rest.status_code == 400 and app.status_code == 400
 
 
 def upstreams(cluster: Cluster) -> set[str]:

@@ -199,7 +199,8 @@ def test_delete_my_data_erases_checkins_and_the_conversation(rasa_server: RasaSe
     assert checkins_of(e2e_env, before) == []
     tracker_db = Path(e2e_env["RAPPORT_DATA_DIR"]) / "tracker.db"
     with sqlite3.connect(tracker_db) as db:
-        [(rows,)] = db.execute("SELECT count(*) FROM events WHERE sender_id = ?", (sender,)).fetchall()
+        [(rows,)] = db.execute("SELECT count(*) FROM events WHERE sender_id = ?",
+                               (rasa_server.conversation(sender),)).fetchall()
     assert rows == 0
     # A new conversation starts fresh: no offer to resume, no summary.
     assert "haven't finished a check-in" in " ".join(texts(rasa_server.send(sender, "show my last summary")))
@@ -236,6 +237,7 @@ def test_the_conversation_store_holds_no_words_in_the_clear(rasa_server: RasaSer
     tracker = rasa_server.tracker(sender)  # the HTTP API reads it back decrypted
     assert any(marker in (e.get("text") or "") for e in tracker["events"])
     with sqlite3.connect(Path(e2e_env["RAPPORT_DATA_DIR"]) / "tracker.db") as db:
-        rows = [data for (data,) in db.execute("SELECT data FROM events WHERE sender_id = ?", (sender,))]
+        rows = [data for (data,) in db.execute("SELECT data FROM events WHERE sender_id = ?",
+                                               (rasa_server.conversation(sender),))]
     assert rows and all(data.startswith("gAAAA") for data in rows)
     assert not any(marker in data for data in rows)

@@ -76,6 +76,9 @@ def test_make_serve_answers_over_rest_and_ctrl_c_stops_everything(project: Path,
         tracker = f"{url}/conversations/serve-test/tracker"
         assert requests.get(tracker, params={"token": token}, timeout=30).status_code == 200
         assert requests.get(tracker, timeout=30).status_code == 401
+        command_lines = [cmdline.read_bytes() for cmdline in Path("/proc").glob("[0-9]*/cmdline") if readable(cmdline)]
+        assert any(b"rasa_run.py" in line for line in command_lines)
+        assert not any(token.encode() in line for line in command_lines), "the API token is visible in ps"
         page = requests.get(f"http://127.0.0.1:{webchat_port}/", timeout=30)
         assert page.status_code == 200 and "socket.io" in page.text
         assert listening(ACTION_PORT)
@@ -194,6 +197,14 @@ def test_make_chat_takes_words_at_a_button_prompt_and_a_hang_up_stops_everything
         assert (answer["dimension"], answer["score"], answer["text"]) == ("team", 2, "not really, she talks over me")
         os.killpg(chat.proc.pid, signal.SIGHUP)  # what closing the terminal sends
         chat.proc.wait(timeout=60)
+
+
+def readable(path: Path) -> bool:
+    try:
+        path.read_bytes()
+        return True
+    except OSError:  # the process ended meanwhile
+        return False
 
 
 def group_alive(pgid: int) -> bool:
