@@ -41,7 +41,7 @@ from bot import insights
 from bot.dimensions import DIMENSIONS, LEVELS, QUESTIONS
 from bot.review import checkin_record, private_note, write_csv, write_json
 from bot.store import CheckinView, ClientView, EventView, Store, StoreError
-from bot.web import data
+from bot.web import data, health
 from bot.web.auth import LoggedOut, LoginLimiter, Session, Signer, tokens_match, verify_password
 from bot.web.settings import ReviewSettings
 
@@ -210,9 +210,9 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
     app.config.REQUEST_MAX_SIZE = 64 * 1024
     app.config.KEEP_ALIVE_TIMEOUT = 15
     app.config.GRACEFUL_SHUTDOWN_TIMEOUT = 3.0
-    app.config.FORWARDED_SECRET = None
+    app.config.FORWARDED_SECRET = settings.forwarded_secret or None
     app.config.REAL_IP_HEADER = None
-    app.config.PROXIES_COUNT = 0
+    app.config.PROXIES_COUNT = settings.proxies_count
     templates = _templates()
     signer = Signer(settings.secret, settings.password_hash)
     limiter = LoginLimiter()
@@ -220,6 +220,7 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
     attention = data.OverviewCache(store, settings.total_below)
     app.ctx.store = store
     app.ctx.settings = settings
+    app.blueprint(health.blueprint(store))  # GET /healthz, /readyz, /metrics
 
     def render(request: Request, template: str, status: int = 200, **context: Any) -> HTTPResponse:
         """A page; the header shows "Log out" (with its CSRF token) when the request is logged in."""
@@ -601,10 +602,6 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
     @app.get("/favicon.ico")
     async def favicon(request: Request) -> HTTPResponse:
         return raw(b"", status=204, headers={"Cache-Control": "public, max-age=86400"})
-
-    @app.get("/healthz")
-    async def health(request: Request) -> HTTPResponse:
-        return _json({"ok": True})
 
     return app
 
