@@ -50,6 +50,7 @@ def server_env(data_dir: Path, **overrides: str) -> dict[str, str]:
         RAPPORT_ALERT_WEBHOOK="",
         RAPPORT_SHARE_DEFAULT="share",
         RAPPORT_RETENTION_DAYS="180",
+        RAPPORT_LOG_LEVEL="INFO",
         RASA_TELEMETRY_ENABLED="false",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         TF_CPP_MIN_LOG_LEVEL="2",
