@@ -8,6 +8,7 @@ URL, a password or a client's data: an unexpected exception is reported by its t
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping
 
 from sqlalchemy import inspect, text
@@ -17,6 +18,9 @@ from bot.store import Store, StoreError
 
 TIMEOUT_SECONDS = 5.0
 Check = Callable[[], str]
+# Checks run on threads of their own: a check stuck on a black-holed database host (a TCP connect
+# can take minutes) holds one of these, never a thread the app's own blocking work needs.
+_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rapport-readyz")
 
 
 class NotReady(Exception):
@@ -79,7 +83,7 @@ def sql_table_check(engine: Engine, table: str, what: str = "the database") -> C
 
 async def _run(check: Check, timeout: float) -> dict[str, Any]:
     try:
-        detail = await asyncio.wait_for(asyncio.to_thread(check), timeout)
+        detail = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(_THREADS, check), timeout)
     except asyncio.TimeoutError:
         return {"ok": False, "detail": f"no answer within {timeout:g} s"}
     except NotReady as exc:

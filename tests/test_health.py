@@ -42,3 +42,30 @@ def test_a_hanging_check_is_not_ready_within_its_time_limit():
 
     status, body = asyncio.run(health.readiness({"slow": lambda: time.sleep(3) or "ok"}, timeout=0.2))
     assert status == 503 and "no answer within" in body["checks"]["slow"]["detail"]
+
+
+def test_a_sql_database_is_ready_only_with_its_table(tmp_path: Path):
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'tracker.db'}", future=True)
+    check = {"tracker_store": health.sql_table_check(engine, "events")}
+    status, body = asyncio.run(health.readiness(check))
+    assert status == 503 and "has no 'events' table" in body["checks"]["tracker_store"]["detail"]
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE events (id INTEGER PRIMARY KEY)"))
+    assert asyncio.run(health.readiness(check))[0] == 200
+    engine.dispose()
+
+
+def test_a_probe_that_raises_or_says_no_is_not_ready_and_names_no_secret():
+    def refused() -> bool:
+        raise ConnectionError("redis://:hunter2@cache:6379 refused")
+
+    status, body = asyncio.run(health.readiness({
+        "lock_store": health.probe_check(refused, "Redis"),
+        "event_broker": health.probe_check(lambda: False, "the event broker", no="is not connected"),
+    }))
+    assert status == 503
+    assert body["checks"]["lock_store"]["detail"] == "Redis cannot be reached (ConnectionError)"
+    assert body["checks"]["event_broker"]["detail"] == "the event broker is not connected"
+    assert "hunter2" not in json.dumps(body)
