@@ -139,9 +139,10 @@ for i in $(seq 1 "$REPLICAS"); do
   upstream_lines+="        server 127.0.0.1:${port} max_fails=1 fail_timeout=10s;"$'\n'
 done
 
-wait_for "http://127.0.0.1:${ACTIONS_PORT}/health" "$actions_pid" "$DIR/actions.log"
+# Ready (docs/operations.md): the store migrated; each replica's model, PostgreSQL, Redis, RabbitMQ.
+wait_for "http://127.0.0.1:${ACTIONS_PORT}/readyz" "$actions_pid" "$DIR/actions.log"
 for i in $(seq 1 "$REPLICAS"); do
-  wait_for "http://127.0.0.1:${replica_ports[$((i-1))]}/" "${replica_pids[$((i-1))]}" "$DIR/replica-$i.log"
+  wait_for "http://127.0.0.1:${replica_ports[$((i-1))]}/readyz" "${replica_pids[$((i-1))]}" "$DIR/replica-$i.log"
 done
 
 # --- nginx ----------------------------------------------------------------------------------------
