@@ -12,6 +12,7 @@ import logging
 import os
 import traceback
 from datetime import datetime, timezone
+from typing import Any
 
 PACKAGES = ("bot", "actions", "channels", "components", "rasa_sdk_plugins")
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -21,7 +22,7 @@ class JsonFormatter(logging.Formatter):
     """time, level, logger, message; for an exception its type and where it was raised, no text."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line = {
+        line: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
