@@ -220,7 +220,7 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
     attention = data.OverviewCache(store, settings.total_below)
     app.ctx.store = store
     app.ctx.settings = settings
-    app.blueprint(health.blueprint(store))  # GET /healthz, /readyz, /metrics
+    app.blueprint(health.blueprint())  # GET /healthz, /readyz, /metrics
 
     def render(request: Request, template: str, status: int = 200, **context: Any) -> HTTPResponse:
         """A page; the header shows "Log out" (with its CSRF token) when the request is logged in."""
