@@ -25,7 +25,7 @@ CHECKINS_ABANDONED = Counter(
 CRISIS_EVENTS = Counter("rapport_crisis_events", "Crisis events recorded.", ["kind"])
 ALERTS_DELIVERED = Counter("rapport_alerts_delivered", "Practice alerts the webhook accepted (2xx).", ["kind"])
 ALERTS_FAILED = Counter(
-    "rapport_alerts_failed", "Practice alerts given up (no URL, a 4xx, or every retry failed).", ["kind"]
+    "rapport_alerts_failed", "Practice alerts given up (not an http(s) URL, a 4xx, or every retry failed).", ["kind"]
 )
 SCHEDULED_SENDS = Counter(
     "rapport_scheduled_sends", "Scheduled messages sent to clients (the scheduler comes later).", ["outcome"]
