@@ -27,7 +27,7 @@ from bot.crypto import TextCipher, generate_key
 from bot.logs import PACKAGES
 from bot.store import Store
 from bot.web.testing import ReviewServer, login, review_env
-from tests.harness import MODEL, migrate, server_env, start_action_server, start_rasa_server, stop
+from tests.harness import MODEL, free_port, migrate, server_env, start_action_server, start_rasa_server, stop
 
 CHECKIN = [
     "hi", "yes", "yeah mostly", "not really, she talks over me", "she cuts me off a lot",
@@ -92,7 +92,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, make_pg_database: Callable[[
         pytest.fail(f"{MODEL} is missing: run `make train` (make test does it for you)")
     data = tmp_path_factory.mktemp("operations")
     # A failing alert webhook: a crisis makes the action server log its retries (JSON lines).
-    env = server_env(data, RAPPORT_ALERT_WEBHOOK="http://127.0.0.1:9/alert")
+    env = server_env(data, RAPPORT_ALERT_WEBHOOK=f"http://127.0.0.1:{free_port()}/alert")  # nobody listens
     migrate(env)
     tracker_url = make_pg_database()
     tracker = make_url(tracker_url)
