@@ -18,10 +18,10 @@ dataclasses of plain, decrypted values. Any database failure is raised as `Store
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Collection, Iterable, Iterator, Mapping
 
 from sqlalchemy import (
     Boolean,
@@ -43,7 +43,9 @@ from sqlalchemy import (
     event,
     exists,
     func,
+    or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.engine import Engine, make_url
@@ -67,6 +69,7 @@ CHANNEL_MAX = 64
 KIND_MAX = 64
 
 _ROTATE_BATCH = 500
+_ID_CHUNK = 900  # ids per IN (...) list, well under SQLite's parameter limit
 _MIGRATION_LOCK = 0x5241_5050  # any constant: the PostgreSQL advisory lock taken while migrating
 
 
@@ -254,6 +257,26 @@ class FinalAnswer:
     text: str
     skipped: bool = False
     followup: str | None = None
+
+
+@dataclass(frozen=True)
+class ScoreOnlyAnswer:
+    dimension: str
+    score: int | None
+    skipped: bool
+
+
+@dataclass(frozen=True)
+class ScoreCard:
+    """A completed, shared check-in's scores, without any of the client's words."""
+
+    id: int
+    client_id: str
+    started_at: datetime
+    completed_at: datetime | None
+    answers: Mapping[str, ScoreOnlyAnswer] = field(default_factory=dict)
+    status: str = COMPLETED
+    shared: bool = True
 
 
 @dataclass(frozen=True)
@@ -1042,6 +1065,113 @@ class Store:
         return views
 
 
+    # ------------------------------------------------------------------ reads for the review page
+    # The client list needs, for every client, the scores of their two latest completed, shared
+    # check-ins (for the alert rules) and their crisis events. `checkins()` would decrypt every
+    # stored word to get there; these read scores only, in a few round trips however many
+    # clients there are.
+
+    def _rows(self, query: Any) -> list[Any]:
+        with self._transaction() as session:
+            return session.execute(query).all()
+
+    @staticmethod
+    def _nth_latest_shared(n: int) -> Any:
+        """Correlated subquery: the id of a client's n-th latest completed, shared check-in
+        (0-based). Walks only that client's check-ins (index on client_id)."""
+        return (
+            select(checkin_table.c.id)
+            .where(
+                checkin_table.c.client_id == client_table.c.id,
+                checkin_table.c.status == COMPLETED,
+                checkin_table.c.shared == true(),
+            )
+            .order_by(checkin_table.c.completed_at.desc(), checkin_table.c.id.desc())
+            .limit(1)
+            .offset(n)
+            .correlate(client_table)
+            .scalar_subquery()
+        )
+
+    def latest_score_cards(
+        self, client_ids: Collection[str] | None = None, per_client: int = 2
+    ) -> dict[str, list[ScoreCard]]:
+        """Each client's (or only these clients') `per_client` latest completed, shared
+        check-ins, oldest first, scores only (nothing is decrypted)."""
+        picks = select(*(self._nth_latest_shared(n) for n in range(per_client)))
+        if client_ids is None:
+            rows = self._rows(picks.select_from(client_table))
+        else:
+            wanted = sorted(set(client_ids))
+            rows = []
+            for start in range(0, len(wanted), _ID_CHUNK):
+                rows += self._rows(picks.where(client_table.c.id.in_(wanted[start : start + _ID_CHUNK])))
+        ids = sorted({checkin_id for row in rows for checkin_id in row if checkin_id is not None})
+        heads: list[Any] = []
+        answers: dict[int, dict[str, ScoreOnlyAnswer]] = {}
+        for start in range(0, len(ids), _ID_CHUNK):
+            chunk = ids[start : start + _ID_CHUNK]
+            heads += self._rows(
+                select(
+                    checkin_table.c.id, checkin_table.c.client_id, checkin_table.c.started_at, checkin_table.c.completed_at
+                ).where(checkin_table.c.id.in_(chunk))
+            )
+            score_rows = self._rows(
+                select(
+                    answer_table.c.checkin_id, answer_table.c.dimension, answer_table.c.score, answer_table.c.skipped
+                ).where(answer_table.c.checkin_id.in_(chunk))
+            )
+            for checkin_id, dimension, score, skipped in score_rows:
+                answers.setdefault(checkin_id, {})[dimension] = ScoreOnlyAnswer(dimension, score, bool(skipped))
+        result: dict[str, list[ScoreCard]] = {}
+        for checkin_id, owner, started_at, completed_at in heads:
+            result.setdefault(owner, []).append(
+                ScoreCard(checkin_id, owner, as_utc(started_at), as_utc(completed_at), answers.get(checkin_id, {}))  # type: ignore[arg-type]
+            )
+        for client_cards in result.values():
+            client_cards.sort(key=lambda c: (c.completed_at or c.started_at, c.id))
+        return result
+
+    def events_of_kinds(self, kinds: Collection[str], client_id: str | None = None) -> list[EventView]:
+        """Events of these kinds (every client's, or one's), newest first."""
+        if client_id is not None:
+            _check_identifier("client_id", client_id, CLIENT_ID_MAX)
+        query = (
+            select(event_table)
+            .where(event_table.c.kind.in_(list(kinds)))
+            .order_by(event_table.c.created_at.desc(), event_table.c.id.desc())
+        )
+        if client_id is not None:
+            query = query.where(event_table.c.client_id == client_id)
+        return [self._event_view(row) for row in self._rows(query)]
+
+    def checkin_fingerprint(self) -> tuple[int, int | None, datetime | None]:
+        """How many check-ins there are, the highest id and the latest updated_at: what changes
+        whenever a check-in, its answers or its summary is written (every write touches
+        updated_at, and new check-ins get higher ids)."""
+        # Three queries, not one: alone, max() of an indexed column is a single index lookup.
+        queries = (
+            select(func.count()).select_from(checkin_table),
+            select(func.max(checkin_table.c.id)),
+            select(func.max(checkin_table.c.updated_at)),
+        )
+        with self._transaction() as session:
+            count, max_id, max_updated = (session.execute(q).scalar() for q in queries)
+        return int(count or 0), max_id, as_utc(max_updated)
+
+    def clients_changed_since(self, updated_at: datetime | None, above_id: int | None) -> set[str]:
+        """Clients with a check-in updated at or after `updated_at`, or with an id above `above_id`."""
+        conditions = []
+        if updated_at is not None:
+            conditions.append(checkin_table.c.updated_at >= updated_at)
+        if above_id is not None:
+            conditions.append(checkin_table.c.id > above_id)
+        query = select(checkin_table.c.client_id).distinct()
+        if conditions:
+            query = query.where(or_(*conditions))
+        return {row[0] for row in self._rows(query)}
+
+
 def as_utc(value: Any) -> datetime | None:
     """A timestamp read through a subquery (SQLite may hand back text) as aware UTC."""
     if value is None:
@@ -1066,6 +1196,8 @@ __all__ = [
     "ClientView",
     "EventView",
     "NotFoundError",
+    "ScoreCard",
+    "ScoreOnlyAnswer",
     "Store",
     "StoreError",
     "UnreadableTextError",
