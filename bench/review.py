@@ -33,8 +33,8 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.crypto import TextCipher, generate_key  # noqa: E402
 from bot.dimensions import DIMENSIONS  # noqa: E402
-from bot.store import (  # noqa: E402
-    Store,
+from bot.store import Store  # noqa: E402
+from bot.store.schema import (  # noqa: E402
     answer_table,
     checkin_table,
     client_table,

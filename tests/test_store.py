@@ -492,7 +492,7 @@ def test_key_rotation(store_url: str) -> None:
 def test_key_rotation_covers_more_than_one_batch(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.store._ROTATE_BATCH", 2)
+    monkeypatch.setattr("bot.store.api._ROTATE_BATCH", 2)
     old_key, new_key = generate_key(), generate_key()
     old = Store(sqlite_url, TextCipher([old_key]))
     for i in range(3):

@@ -1,6 +1,6 @@
 """Alembic environment for Rapport.
 
-Run programmatically by `bot.store.Store.migrate()` (which hands over its own connection), or
+Run programmatically by `bot.store.Store.migrate()` (bot/store/migrate.py) (which hands over its own connection), or
 from a shell with `.venv/bin/alembic -c bot/migrations/alembic.ini upgrade head`, in which
 case the database is RAPPORT_DATABASE_URL as read by `bot.config.load_settings()`.
 """
