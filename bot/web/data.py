@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Collection, Mapping
 
-from bot.insights import CRISIS_KINDS, Alert, current_alerts
-from bot.store import ClientView, EventView, ScoreCard, Store
+from bot.insights import CRISIS_KINDS, Alert, alerts_by_checkin, current_alerts
+from bot.store import CheckinView, ClientView, EventView, ScoreCard, Store
 
 CRISIS, ALERT, QUIET = 0, 1, 2  # attention rank: lower comes first
 
@@ -155,3 +155,30 @@ class OverviewCache:
     def rows(self) -> list[ClientRow]:
         alerts = self.alerts()
         return _rows(self.store.clients(), alerts, crisis_events_by_client(self.store))
+
+
+@dataclass(frozen=True)
+class ClientDetail:
+    """One client's check-ins (oldest first) with what the rules make of them: what the client
+    page and the API both show."""
+
+    client: ClientView
+    checkins: list[CheckinView]
+    crisis_events: list[EventView]  # newest first
+    alerts: list[Alert]  # current alerts
+    alerts_by_checkin: Mapping[int, list[Alert]]
+
+    @property
+    def row(self) -> ClientRow:
+        return ClientRow(self.client, self.alerts, self.crisis_events)
+
+
+def client_detail(store: Store, client: ClientView, total_below: float) -> ClientDetail:
+    checkins = store.checkins(client.id)
+    return ClientDetail(
+        client=client,
+        checkins=checkins,
+        crisis_events=crisis_events(store, client.id),
+        alerts=current_alerts(checkins, total_below),
+        alerts_by_checkin=alerts_by_checkin(checkins, total_below),
+    )
