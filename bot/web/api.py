@@ -12,7 +12,7 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.review import checkin_record
+from bot.export import checkin_record
 from bot.web import data
 from bot.web.http import blocking, find_client_detail, json_response, not_found
 from bot.web.present import client_record, event_record

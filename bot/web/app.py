@@ -18,7 +18,7 @@ Shared request helpers, security headers and error pages: `bot.web.http`; names,
 templates: `bot.web.present`; the client list and a client's detail: `bot.web.data`.
 
 Privacy: private check-ins appear only as "a private check-in on <date>", through
-`bot.review.checkin_record`; alerts, trends and talking points use shared check-ins only.
+`bot.export.checkin_record`; alerts, trends and talking points use shared check-ins only.
 Crisis events are listed with kind and time (no words are stored with them), whichever
 check-in they happened in: they are the practice's safety flag.
 """

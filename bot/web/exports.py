@@ -1,5 +1,5 @@
 """The `exports` blueprint (login required): every client's check-ins, or one client's, as CSV
-or JSON: the same records and writers as `python -m bot.review export`."""
+or JSON: the same records and writers (`bot.export`) as `python -m bot.review export`."""
 from __future__ import annotations
 
 import io
@@ -10,7 +10,7 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, raw
 
-from bot.review import checkin_record, write_csv, write_json
+from bot.export import checkin_record, write_csv, write_json
 from bot.store import ClientView, Store
 from bot.web.http import blocking, find_client, not_found
 from bot.web.present import short_id

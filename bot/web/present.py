@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from bot import insights
 from bot.dimensions import DIMENSIONS, LEVELS, QUESTIONS
-from bot.review import private_note
+from bot.export import private_note
 from bot.store import EventView
 from bot.web import data
 
