@@ -33,7 +33,8 @@ from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 import yaml
 
-from bot.dimensions import DIMENSIONS
+from bot.dimensions import DIMENSIONS, SHORT_NAMES
+from bot.vocabulary import COMPLETED, CRISIS_KINDS
 
 ITEM_LOW = 2
 ITEM_DROP = 2
@@ -41,22 +42,12 @@ TOTAL_DROP = 3
 MIN_ANSWERED = 3
 DEFAULT_TOTAL_BELOW = 15
 MAX_TOTAL = 5 * len(DIMENSIONS)
-CRISIS_KINDS: tuple[str, ...] = ("crisis", "crisis_unclear")
-COMPLETED = "completed"
 
 LOW_ITEM, LOW_TOTAL, ITEM_DROP_RULE, TOTAL_DROP_RULE = "low_item", "low_total", "item_drop", "total_drop"
 RULES: tuple[str, ...] = (LOW_ITEM, LOW_TOTAL, ITEM_DROP_RULE, TOTAL_DROP_RULE)
 
 TALKING_POINTS_FILE = Path(__file__).resolve().parent / "web" / "talking_points.yml"
 
-# How each item is named in alert messages ("Feeling heard scored 2 of 5 ...").
-SHORT_NAMES: Mapping[str, str] = {
-    "team": "therapist on their team",
-    "heard": "feeling heard",
-    "warmth": "warmth and support",
-    "worth": "treated as a person of worth",
-    "understood": "feeling understood",
-}
 
 
 # --------------------------------------------------------------------------- inputs

@@ -26,9 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import declarative_base
 from sqlalchemy.types import TypeDecorator
 
-IN_PROGRESS, COMPLETED, PAUSED, ABANDONED = "in_progress", "completed", "paused", "abandoned"
-STATUSES: tuple[str, ...] = (IN_PROGRESS, COMPLETED, PAUSED, ABANDONED)
-OPEN_STATUSES: tuple[str, ...] = (IN_PROGRESS, PAUSED)
+from bot.vocabulary import ABANDONED, COMPLETED, IN_PROGRESS, OPEN_STATUSES, PAUSED, STATUSES  # noqa: F401 (re-exported)
 
 # Column sizes for the plain (unencrypted) identifiers; checked in Python too, so SQLite agrees.
 CLIENT_ID_MAX = 128

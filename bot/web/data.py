@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Collection, Mapping
 
-from bot.insights import CRISIS_KINDS, Alert, alerts_by_checkin, current_alerts
+from bot.insights import Alert, alerts_by_checkin, current_alerts
 from bot.store import CheckinView, ClientView, EventView, ScoreCard, Store
+from bot.vocabulary import CRISIS_KINDS
 
 CRISIS, ALERT, QUIET = 0, 1, 2  # attention rank: lower comes first
 

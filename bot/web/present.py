@@ -10,9 +10,10 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from bot import insights
-from bot.dimensions import DIMENSIONS, LEVELS, QUESTIONS
+from bot.dimensions import DIMENSIONS, LEVELS, QUESTIONS, TITLES
 from bot.export import private_note
 from bot.store import EventView
+from bot.vocabulary import EVENT_NAMES
 from bot.web import data
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -22,14 +23,7 @@ CHART_JS = WEB_DIR / "node_modules" / "chart.js" / "dist" / "chart.umd.js"
 
 SHORT_ID = 10
 
-DIMENSION_NAMES = {
-    "team": "On their team",
-    "heard": "Feels heard",
-    "warmth": "Warmth",
-    "worth": "Treated with worth",
-    "understood": "Understood",
-}
-EVENT_NAMES = {"crisis": "Crisis language", "crisis_unclear": "Possible crisis language"}
+DIMENSION_NAMES = TITLES
 RULE_NAMES = {
     insights.LOW_ITEM: "Low item",
     insights.LOW_TOTAL: "Low total",
