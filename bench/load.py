@@ -31,6 +31,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.harness import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 LOAD_VENV = ROOT / ".venv-load"
 LOAD_REQUIREMENTS = ROOT / "bench" / "requirements-load.txt"
@@ -112,14 +114,6 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def free_block(size: int) -> int:

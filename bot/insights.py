@@ -46,7 +46,7 @@ MAX_TOTAL = 5 * len(DIMENSIONS)
 LOW_ITEM, LOW_TOTAL, ITEM_DROP_RULE, TOTAL_DROP_RULE = "low_item", "low_total", "item_drop", "total_drop"
 RULES: tuple[str, ...] = (LOW_ITEM, LOW_TOTAL, ITEM_DROP_RULE, TOTAL_DROP_RULE)
 
-TALKING_POINTS_FILE = Path(__file__).resolve().parent / "web" / "talking_points.yml"
+TALKING_POINTS_FILE = Path(__file__).resolve().parent / "talking_points.yml"
 
 
 

@@ -20,11 +20,11 @@ import requests
 from bot.crypto import TextCipher, generate_key
 from bot.store import Store
 from bot.web import auth
-from bot.web.testing import (
+from tests.harness import (
     API_TOKEN,
     HOSTILE,
     PASSWORD,
-    PROJECT_ROOT,
+    ROOT,
     SECRET,
     SECRET_WORDS,
     START,
@@ -356,7 +356,7 @@ def test_api_client_checkins_shape(site: Site):
 def _cli_export(site: Site, *args: str) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "bot.review", "export", *args],
-        cwd=PROJECT_ROOT, env=site.env, capture_output=True, text=True, timeout=60, check=True,
+        cwd=ROOT, env=site.env, capture_output=True, text=True, timeout=60, check=True,
     )
     return result.stdout
 
@@ -382,7 +382,7 @@ def test_exports_need_a_login(site: Site):
 
 
 def test_chart_library_is_served_locally(site: Site):
-    chart = Path(PROJECT_ROOT / "bot/web/node_modules/chart.js/dist/chart.umd.js")
+    chart = Path(ROOT / "bot/web/node_modules/chart.js/dist/chart.umd.js")
     if not chart.is_file():
         pytest.skip("Chart.js not installed: run npm ci --prefix bot/web")
     response = requests.get(f"{site.url}/static/vendor/chart.umd.js")
@@ -452,7 +452,7 @@ def test_password_hashes_verify_and_reject():
 def test_hash_password_command_reads_stdin(cli_env: dict[str, str]):
     result = subprocess.run(
         [sys.executable, "-m", "bot.web", "hash-password"],
-        input="my practice password\n", cwd=PROJECT_ROOT, env=cli_env, capture_output=True, text=True, timeout=60,
+        input="my practice password\n", cwd=ROOT, env=cli_env, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert auth.verify_password("my practice password", result.stdout.strip())
@@ -462,7 +462,7 @@ def test_server_refuses_to_start_without_its_settings(cli_env: dict[str, str]):
     # Empty values, so that a developer's .env cannot fill them in.
     env = dict(cli_env, RAPPORT_REVIEW_USER="", RAPPORT_REVIEW_PASSWORD_HASH="", RAPPORT_REVIEW_SECRET="")
     result = subprocess.run(
-        [sys.executable, "-m", "bot.web"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "bot.web"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 1
     assert "RAPPORT_REVIEW_USER" in result.stderr and "RAPPORT_REVIEW_SECRET" in result.stderr
@@ -481,7 +481,7 @@ def test_login_limiter_window():
 
 def test_overview_cache_recomputes_only_what_changed_and_stays_right(sqlite_url: str, cipher: TextCipher):
     from bot.web.data import CRISIS, OverviewCache, overview
-    from bot.web.testing import add_checkin
+    from tests.harness import add_checkin
 
     clock = Clock(START)
     store = Store(sqlite_url, cipher, clock=clock)
