@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+import sqlite3
 import subprocess
 import sys
 import time
@@ -517,3 +518,24 @@ def test_client_list_search_and_pages(site: Site, http: requests.Session):
     assert "No client matches “&lt;nobody&gt;”" in none
     assert http.get(f"{site.url}/", params={"page": "x"}).status_code == 200
     assert "Page 1 of" not in http.get(f"{site.url}/", params={"page": "99"}).text  # one page: no pager
+
+
+def test_a_database_failure_gets_the_503_page_and_json(tmp_path: Path):
+    """A store failure while serving gets the 'Database unavailable' page (JSON under /api/), not
+    a bare 500 (its handler logged through app.logger, which Sanic 21.12 does not have)."""
+    database = tmp_path / "rapport.db"
+    key = generate_key()
+    store = Store(f"sqlite:///{database}", TextCipher([key]))
+    store.migrate()
+    store.dispose()
+    with ReviewServer(review_env(f"sqlite:///{database}", key)) as server:
+        http = requests.Session()
+        assert login(http, server.url).status_code == 303
+        with sqlite3.connect(database) as db:  # the database breaks under the running server
+            db.execute("DROP TABLE event")
+        page = http.get(f"{server.url}/")
+        assert page.status_code == 503, page.text
+        assert "Database unavailable" in page.text
+        api = http.get(f"{server.url}/api/alerts")
+        assert api.status_code == 503
+        assert api.json()["error"] == "unavailable"

@@ -27,6 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from sanic import Sanic
+from sanic.log import logger
 
 from bot.store import Store, StoreError
 from bot.web import api, data, exports, http, pages, session, static
@@ -61,7 +62,7 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
             try:
                 app.ctx.attention.alerts()
             except StoreError as exc:  # the page will say so when asked; nothing to do here
-                app.logger.warning("could not precompute alerts: %s", exc)
+                logger.warning("could not precompute alerts: %s", exc)
 
         loop.run_in_executor(None, compute)
 

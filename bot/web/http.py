@@ -13,6 +13,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from sanic import Sanic
+from sanic.log import logger
 from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse, html, raw
@@ -127,7 +128,7 @@ def install(app: Sanic) -> None:
 
     @app.exception(StoreError)
     async def store_failed(request: Request, exc: Exception) -> HTTPResponse:
-        app.logger.error("store error: %s", exc)
+        logger.error("store error: %s", exc)
         message = "The check-in database cannot be read right now. Please try again in a moment."
         if is_api(request):
             return json_response({"error": "unavailable", "message": message}, status=503)
