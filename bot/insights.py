@@ -54,20 +54,29 @@ TALKING_POINTS_FILE = Path(__file__).resolve().parent / "talking_points.yml"
 
 
 class ScoredAnswer(Protocol):
-    dimension: str
-    score: int | None
-    skipped: bool
+    @property
+    def dimension(self) -> str: ...
+    @property
+    def score(self) -> int | None: ...
+    @property
+    def skipped(self) -> bool: ...
 
 
 class ScoredCheckin(Protocol):
-    """What the rules read from a check-in; `bot.store.CheckinView` is one."""
+    """What the rules read from a check-in (read-only); `bot.store.CheckinView` is one."""
 
-    id: int
-    client_id: str
-    status: str
-    shared: bool
-    started_at: datetime
-    completed_at: datetime | None
+    @property
+    def id(self) -> int: ...
+    @property
+    def client_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def shared(self) -> bool: ...
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def completed_at(self) -> datetime | None: ...
 
     @property
     def answers(self) -> Mapping[str, ScoredAnswer]: ...

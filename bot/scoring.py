@@ -886,7 +886,7 @@ def _is_unsure_tokens(tokens: list[str]) -> bool:
     hits = _match(tokens)
     if not any(h.entry.kind == DOUBT for h in hits):
         return False
-    covered = set()
+    covered: set[int] = set()
     for h in hits:
         if h.entry.kind == DOUBT:
             covered.update(range(h.start, h.end))

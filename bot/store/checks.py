@@ -16,7 +16,7 @@ def check_identifier(name: str, value: object, max_len: int) -> str:
 def check_dimension(dimension: object) -> str:
     if dimension not in DIMENSIONS:
         raise ValueError(f"unknown dimension {dimension!r}; expected one of {', '.join(DIMENSIONS)}")
-    return dimension  # type: ignore[return-value]
+    return dimension
 
 
 def check_score(score: object) -> int | None:

@@ -334,7 +334,7 @@ class StoreReads(StoreBase):
         result: dict[str, list[ScoreCard]] = {}
         for checkin_id, owner, started_at, completed_at in heads:
             result.setdefault(owner, []).append(
-                ScoreCard(checkin_id, owner, as_utc(started_at), as_utc(completed_at), answers.get(checkin_id, {}))  # type: ignore[arg-type]
+                ScoreCard(checkin_id, owner, as_utc(started_at), as_utc(completed_at), answers.get(checkin_id, {}))
             )
         for client_cards in result.values():
             client_cards.sort(key=lambda c: (c.completed_at or c.started_at, c.id))

@@ -42,7 +42,7 @@ _NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-Base = declarative_base(metadata=MetaData(naming_convention=_NAMING))
+Base: Any = declarative_base(metadata=MetaData(naming_convention=_NAMING))
 
 
 class UTCDateTime(TypeDecorator):

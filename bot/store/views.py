@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Mapping, overload
 
 from bot.dimensions import LEVELS
 from bot.store.schema import COMPLETED
@@ -92,6 +92,10 @@ class ClientView:
     last_shared: bool | None
 
 
+@overload
+def as_utc(value: None) -> None: ...
+@overload
+def as_utc(value: datetime | str) -> datetime: ...
 def as_utc(value: Any) -> datetime | None:
     """A timestamp read through a subquery (SQLite may hand back text) as aware UTC."""
     if value is None:

@@ -35,14 +35,10 @@ def export_response(store: Store, client: ClientView | None, fmt: str) -> HTTPRe
 def blueprint() -> Blueprint:
     bp = Blueprint("exports")
 
-    @bp.get("/export.csv", name="export_all_csv")
-    @bp.get("/export.json", name="export_all_json")
     @page
     async def export_all(request: Request) -> HTTPResponse:
         return await blocking(export_response, request.app.ctx.store, None, request.path.rsplit(".", 1)[1])
 
-    @bp.get("/clients/<client_id:str>/export.csv", name="export_client_csv")
-    @bp.get("/clients/<client_id:str>/export.json", name="export_client_json")
     @page
     async def export_client(request: Request, client_id: str) -> HTTPResponse:
         client = await find_client(request, client_id)
@@ -50,4 +46,7 @@ def blueprint() -> Blueprint:
             return not_found(request)
         return await blocking(export_response, request.app.ctx.store, client, request.path.rsplit(".", 1)[1])
 
+    for fmt in ("csv", "json"):
+        bp.add_route(export_all, f"/export.{fmt}", methods=["GET"], name=f"export_all_{fmt}")
+        bp.add_route(export_client, f"/clients/<client_id:str>/export.{fmt}", methods=["GET"], name=f"export_client_{fmt}")
     return bp

@@ -3,7 +3,7 @@ guards, CSRF on every POST, and the `session` blueprint (GET/POST /login, POST /
 from __future__ import annotations
 
 from functools import wraps
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable, Coroutine
 from urllib.parse import quote, urlsplit
 
 from sanic import Blueprint
@@ -17,7 +17,7 @@ SESSION_COOKIE = "rapport_session"
 LOGIN_COOKIE = "rapport_login"
 FIELD_MAX = 1024
 
-Handler = Callable[..., Awaitable[HTTPResponse]]
+Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]
 
 
 def set_cookie(request: Request, response: HTTPResponse, name: str, value: str, max_age: int, path: str = "/") -> None:
