@@ -662,7 +662,7 @@ def test_the_documented_alembic_command_line(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     env = dict(os.environ, RAPPORT_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}")
     alembic = [sys.executable, "-m", "alembic", "-c", "bot/migrations/alembic.ini"]
     upgraded = subprocess.run([*alembic, "upgrade", "head"], cwd=root, env=env, capture_output=True, text=True, timeout=120)

@@ -3,9 +3,7 @@ seeded through `Store`, on SQLite and on PostgreSQL: login, sessions, CSRF, bear
 JSON API, exports (identical to `python -m bot.review export`), privacy and escaping."""
 from __future__ import annotations
 
-import base64
 import csv
-import hashlib
 import io
 import json
 import sqlite3
@@ -427,87 +425,6 @@ def test_failed_logins_are_rate_limited(short_site: ReviewServer):
     assert limited.status_code == 429
     assert int(limited.headers["Retry-After"]) > 0
     assert "rapport_session" not in http.cookies
-
-
-# --------------------------------------------------------------------------- units and settings
-
-
-def test_password_hashes_verify_and_reject():
-    stored = auth.hash_password("s3cret pass")
-    assert stored.startswith("scrypt:") and "$" not in stored
-    assert auth.verify_password("s3cret pass", stored)
-    assert not auth.verify_password("s3cret pasS", stored)
-    assert auth.hash_password("same") != auth.hash_password("same")  # salted
-    # PBKDF2-SHA256 hashes (as made by `hash-password --scheme pbkdf2_sha256`) verify too.
-    salt = b"0123456789abcdef"
-    digest = hashlib.pbkdf2_hmac("sha256", b"s3cret pass", salt, 100_000, dklen=32)
-    b64 = lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()  # noqa: E731
-    pbkdf2 = f"pbkdf2_sha256:100000:{b64(salt)}:{b64(digest)}"
-    assert auth.verify_password("s3cret pass", pbkdf2)
-    assert not auth.verify_password("s3cret pas", pbkdf2)
-    assert not auth.verify_password("x", "plain-text-password")
-    with pytest.raises(auth.ConfigError):
-        auth.check_hash_format("md5:abc")
-
-
-def test_hash_password_command_reads_stdin(cli_env: dict[str, str]):
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.web", "hash-password"],
-        input="my practice password\n", cwd=ROOT, env=cli_env, capture_output=True, text=True, timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert auth.verify_password("my practice password", result.stdout.strip())
-
-
-def test_server_refuses_to_start_without_its_settings(cli_env: dict[str, str]):
-    # Empty values, so that a developer's .env cannot fill them in.
-    env = dict(cli_env, RAPPORT_REVIEW_USER="", RAPPORT_REVIEW_PASSWORD_HASH="", RAPPORT_REVIEW_SECRET="")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.web"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
-    )
-    assert result.returncode == 1
-    assert "RAPPORT_REVIEW_USER" in result.stderr and "RAPPORT_REVIEW_SECRET" in result.stderr
-
-
-def test_login_limiter_window():
-    now = [0.0]
-    limiter = auth.LoginLimiter(max_failures=2, window=60, clock=lambda: now[0])
-    limiter.failed("ip")
-    assert limiter.retry_after("ip") == 0
-    limiter.failed("ip")
-    assert limiter.retry_after("ip") == 61
-    now[0] = 60.0
-    assert limiter.retry_after("ip") == 0
-
-
-def test_overview_cache_recomputes_only_what_changed_and_stays_right(sqlite_url: str, cipher: TextCipher):
-    from bot.web.data import CRISIS, OverviewCache, overview
-    from tests.harness import add_checkin
-
-    clock = Clock(START)
-    store = Store(sqlite_url, cipher, clock=clock)
-    add_checkin(store, clock, "client-1", [4, 4, 4, 4, 4])
-    add_checkin(store, clock, "client-2", [1, 4, 4, 4, 4])
-    now = [0.0]
-    cache = OverviewCache(store, 15, max_age=300, clock=lambda: now[0])
-    assert [(r.client.id, len(r.alerts)) for r in cache.rows()] == [("client-2", 1), ("client-1", 0)]
-    add_checkin(store, clock, "client-1", [4, 2, 4, 4, 4])  # a new, low check-in
-    rows = cache.rows()
-    assert [a.rule for a in rows[0].alerts] == ["low_item", "item_drop"] and rows[0].client.id == "client-1"
-    store.record_answer(store.last_completed("client-1").id, "heard", 4, "better now")  # changed answer
-    assert [(r.client.id, len(r.alerts)) for r in cache.rows()] == [("client-2", 1), ("client-1", 0)]
-    assert cache.full_passes == 1  # both changes were picked up incrementally
-    store.record_event("client-1", "crisis_unclear")
-    assert cache.rows()[0].attention == CRISIS
-    store.set_label("client-2", "J.D.")  # labels are read fresh every time
-    assert {r.client.label for r in cache.rows()} == {None, "J.D."}
-    assert cache.rows() == overview(store, 15)
-    store.delete_client("client-2")  # fewer check-ins: a full pass
-    assert [r.client.id for r in cache.rows()] == ["client-1"] and cache.full_passes == 2
-    now[0] = 301.0  # and a full pass once the snapshot is older than max_age
-    cache.rows()
-    assert cache.full_passes == 3
-    store.dispose()
 
 
 def test_client_list_search_and_pages(site: Site, http: requests.Session):
