@@ -10,7 +10,7 @@ export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 # The slow suites stay in `make test`: the crisis phrase lists, the real servers, the browsers.
 UNIT_TESTS=(
   tests/test_scoring.py tests/test_replies.py tests/test_resources.py tests/test_insights.py
-  tests/test_crypto.py tests/test_identity.py tests/test_notify.py
+  tests/test_crypto.py tests/test_identity.py tests/test_notify.py tests/test_consent.py
   tests/language/test_answers.py tests/language/test_decisions.py tests/language/test_normalize.py
   tests/language/test_reflect.py tests/language/test_model.py
   tests/components/test_language.py tests/components/test_action_response_validation.py

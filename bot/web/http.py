@@ -29,6 +29,7 @@ CSP = (
     "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'"
 )
+HSTS = "max-age=31536000"  # a year; no includeSubDomains: the practice's other sites are not ours to decide
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -124,6 +125,8 @@ def install(app: Sanic) -> None:
     async def security_headers(request: Request, response: HTTPResponse) -> None:
         for header, value in SECURITY_HEADERS.items():
             response.headers.setdefault(header, value)
+        if request.app.ctx.settings.cookie_secure:  # served over HTTPS: browsers must never come back over HTTP
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         response.headers.setdefault("Cache-Control", "no-store")
 
     @app.exception(StoreError)

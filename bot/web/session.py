@@ -148,22 +148,23 @@ def blueprint() -> Blueprint:
     async def login(request: Request) -> HTTPResponse:
         ctx = request.app.ctx
         settings, limiter = ctx.settings, ctx.limiter
-        address = request.ip or "unknown"
-        wait = limiter.retry_after(address)
-        if wait:
+        # The client's address as the trusted proxy reports it (Sanic's FORWARDED_SECRET /
+        # PROXIES_COUNT), else the connection's.
+        address = request.remote_addr or request.ip or "unknown"
+        user = (form_value(request, "username") or "")[:FIELD_MAX]
+        password = (form_value(request, "password") or "")[:FIELD_MAX]
+        attempt, wait = limiter.begin(address, user)  # counted now, before the slow hash
+        if attempt is None:
             response = await login_form(
                 request, error=f"Too many failed attempts. Try again in {max(1, wait // 60)} minute(s).", status=429
             )
             response.headers["Retry-After"] = str(wait)
             return response
-        user = (form_value(request, "username") or "")[:FIELD_MAX]
-        password = (form_value(request, "password") or "")[:FIELD_MAX]
         # Always verify a hash, so a wrong user name takes as long as a wrong password.
         password_ok = await blocking(verify_password, password, settings.password_hash)
         if not (password_ok and tokens_match(user, settings.user)):
-            limiter.failed(address)
             return await login_form(request, error="Wrong user name or password.", status=401)
-        limiter.succeeded(address)
+        limiter.succeeded(attempt)
         _session, cookie = ctx.signer.new_session(settings.user, settings.session_minutes)
         response = redirect(safe_next(form_value(request, "next")), status=303)
         set_cookie(request, response, SESSION_COOKIE, cookie, int(settings.session_minutes * 60))

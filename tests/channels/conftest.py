@@ -8,7 +8,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.channels.providers import Bot, FakeProviders
+from tests.channels.providers import CHAT_SITE, Bot, FakeProviders
 from tests.harness import (
     MODEL,
     free_port,
@@ -36,6 +36,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
         TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_AUTH_TOKEN=secrets.token_hex(16), TWILIO_NUMBER="+15550000000",
         TWILIO_WEBHOOK_URL="https://chat.example.org/webhooks/twilio/webhook", TWILIO_API_URL=fake.url,
         RAPPORT_REST_TOKEN="", RAPPORT_APP_TOKEN=secrets.token_urlsafe(24),
+        RAPPORT_WEBCHAT_ORIGINS=f"{CHAT_SITE}, https://other.example.org",
     )
     actions, action_url = start_action_server(env, data_dir / "actions.log")
     endpoints = write_endpoints(data_dir / "endpoints.yml", action_url, data_dir / "tracker.db")

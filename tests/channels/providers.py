@@ -25,6 +25,9 @@ LEVEL_BUTTONS = [
 ]
 
 
+CHAT_SITE = "https://chat.example.org"
+
+
 # --- a fake provider API: records what the bot sends -----------------------------------------------
 
 class FakeProviders:

@@ -20,7 +20,7 @@ from bot.identity import client_id
 from tests.browser import CHROMIUM, chromium
 from tests.e2e.conftest import ROOT, RasaServer
 from tests.e2e.test_rest_checkin import export
-from tests.harness import free_port, stop, wait_until_up
+from tests.harness import stop, wait_until_up
 
 ARTIFACTS = ROOT / "test-artifacts"
 WEBCHAT = ROOT / "webchat"
@@ -48,11 +48,13 @@ def ensure_socket_io_client() -> None:
 
 
 @pytest.fixture(scope="module")
-def chat_page(rasa_server: RasaServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """webchat/serve.py (what `make serve` starts) pointed at the test's Rasa server."""
+def chat_page(rasa_server: RasaServer, e2e_env: dict[str, str],
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """webchat/serve.py (what `make serve` starts) pointed at the test's Rasa server, on the port
+    whose origin the server allows (RAPPORT_WEBCHAT_ORIGINS, set in e2e_env)."""
     ensure_chromium()
     ensure_socket_io_client()
-    port = free_port()
+    port = int(e2e_env["RAPPORT_WEBCHAT_PORT"])
     log = tmp_path_factory.mktemp("webchat") / "page.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
@@ -128,8 +130,8 @@ def test_a_whole_check_in_in_the_browser_survives_a_reload(chat_page: str, rasa_
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     allowed = (chat_page, rasa_server.url, rasa_server.url.replace("http://", "ws://"))
-    offsite: list[str] = []  # the page works offline: nothing but the page and the bot
-    page.on("request", lambda req: offsite.append(req.url) if not req.url.startswith(allowed) else None)
+    requested: list[str] = []
+    page.on("request", lambda req: requested.append(req.url))
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     chat = Chat(page)
@@ -148,8 +150,8 @@ def test_a_whole_check_in_in_the_browser_survives_a_reload(chat_page: str, rasa_
     chat.tap("Mostly", then=LEVELS)                                  # team: 4
     chat.type("a little, she checks her <b>phone</b> a lot", then=["Let's move on"])  # heard: 2
     chat.type("she looks at her phone when I talk about work", then=LEVELS)  # the follow-up
-    session_id = page.evaluate("localStorage.getItem('rapport.session')")
-    assert session_id
+    token = page.evaluate("localStorage.getItem('rapport.session')")
+    assert token and token.startswith("v1.")  # issued and signed by the server
     shown_before_reload = chat.bot_texts()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "webchat-before-reload.png"))
@@ -159,7 +161,7 @@ def test_a_whole_check_in_in_the_browser_survives_a_reload(chat_page: str, rasa_
                            timeout=REPLY_TIMEOUT_MS)
     assert chat.bot_texts() == shown_before_reload  # the conversation is still on screen
     assert chat.quick_replies() == LEVELS  # and the question still has its buttons
-    assert page.evaluate("localStorage.getItem('rapport.session')") == session_id
+    assert page.evaluate("localStorage.getItem('rapport.session')") == token
 
     chat.tap("Completely", then=LEVELS)                              # warmth: 5
     chat.type("somewhat", then=["Let's move on"])                    # worth: 3, invited to say more
@@ -172,7 +174,10 @@ def test_a_whole_check_in_in_the_browser_survives_a_reload(chat_page: str, rasa_
     # Client words stay text: the tag typed above is shown as typed, never as markup.
     assert page.locator("#log b").count() == 0
     assert any("<b>phone</b>" in t for t in page.locator("#log li.msg.user").all_inner_texts())
-    assert problems == [] and dialogs == [] and offsite == []
+    assert problems == [] and dialogs == []
+    assert [url for url in requested if not url.startswith(allowed)] == []  # nothing but the page and the bot
+    session_id = token.split(".")[1]
+    assert not any(session_id in url for url in requested)  # the session never goes in a URL
 
     [checkin] = [c for c in export(e2e_env) if c["checkin_id"] not in before]
     assert checkin["client_id"] == client_id("socketio", session_id, e2e_env["RAPPORT_ID_SECRET"])

@@ -137,7 +137,7 @@ def test_login_never_redirects_off_site(site: Site):
 
 
 def test_expired_or_tampered_session_is_refused(site: Site):
-    signer = auth.Signer(SECRET)
+    signer = auth.Signer(SECRET, site.env["RAPPORT_REVIEW_PASSWORD_HASH"])  # the running server's keys
     now = time.time()
     expired = signer.sign_session(auth.Session(USER, "sid-old", now - 3600, now - 60))
     valid = signer.sign_session(auth.Session(USER, "sid-new", now, now + 600))
@@ -425,6 +425,74 @@ def test_failed_logins_are_rate_limited(short_site: ReviewServer):
     assert limited.status_code == 429
     assert int(limited.headers["Retry-After"]) > 0
     assert "rapport_session" not in http.cookies
+
+
+def _review_server(tmp_path_factory: pytest.TempPathFactory, **overrides: str) -> ReviewServer:
+    url = f"sqlite:///{tmp_path_factory.mktemp('web-login') / 'rapport.db'}"
+    key = generate_key()
+    store = Store(url, TextCipher([key]))
+    store.migrate()
+    store.dispose()
+    return ReviewServer(review_env(url, key, **overrides))
+
+
+def test_a_parallel_burst_of_logins_gets_no_more_guesses_than_a_sequence(tmp_path_factory: pytest.TempPathFactory):
+    import threading
+
+    burst = 3 * auth.MAX_FAILURES
+    with _review_server(tmp_path_factory) as server:
+        forms = []
+        for _ in range(burst):  # each guess with its own login form, as a script would
+            http = requests.Session()
+            forms.append((http, csrf_token(http.get(f"{server.url}/login").text)))
+        start = threading.Barrier(burst)
+        statuses: list[int] = []
+
+        def guess(http: requests.Session, csrf: str) -> None:
+            start.wait()
+            statuses.append(http.post(f"{server.url}/login", allow_redirects=False, timeout=60, data={
+                "csrf_token": csrf, "username": USER, "password": "wrong", "next": "/"}).status_code)
+
+        threads = [threading.Thread(target=guess, args=form) for form in forms]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sorted(statuses) == [401] * auth.MAX_FAILURES + [429] * (burst - auth.MAX_FAILURES)
+
+
+def test_changing_the_password_ends_every_session(tmp_path_factory: pytest.TempPathFactory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('web-password') / 'rapport.db'}"
+    key = generate_key()
+    Store(url, TextCipher([key])).migrate()
+    http = requests.Session()
+    with ReviewServer(review_env(url, key)) as before:
+        assert login(http, before.url).status_code == 303
+        cookie = {"rapport_session": http.cookies["rapport_session"]}
+        assert requests.get(f"{before.url}/", cookies=cookie, allow_redirects=False).status_code == 200
+    new_password = "a different long test password"
+    changed = review_env(url, key, RAPPORT_REVIEW_PASSWORD_HASH=auth.hash_password(new_password))
+    with ReviewServer(changed) as after:
+        refused = requests.get(f"{after.url}/", cookies=cookie, allow_redirects=False)
+        assert refused.status_code == 303 and refused.headers["Location"].startswith("/login")
+        assert requests.get(f"{after.url}/api/clients", cookies=cookie).status_code == 401
+        assert login(requests.Session(), after.url, password=new_password).status_code == 303
+
+
+def test_secure_cookies_and_hsts_when_served_over_https(tmp_path_factory: pytest.TempPathFactory):
+    with _review_server(tmp_path_factory, RAPPORT_REVIEW_COOKIE_SECURE="true") as server:
+        form = requests.get(f"{server.url}/login")
+        assert form.headers["Strict-Transport-Security"] == "max-age=31536000"
+        login_cookie = next(c for c in form.raw.headers.getlist("Set-Cookie") if c.startswith("rapport_login="))
+        assert "Secure" in login_cookie
+        # A client sends Secure cookies over HTTPS only; this test server is plain HTTP, so by hand.
+        response = requests.post(f"{server.url}/login", allow_redirects=False, data={
+            "csrf_token": csrf_token(form.text), "username": USER, "password": PASSWORD, "next": "/"},
+            cookies={"rapport_login": login_cookie.split(";")[0].split("=", 1)[1]})
+        cookie = next(c for c in response.raw.headers.getlist("Set-Cookie") if c.startswith("rapport_session="))
+        assert "Secure" in cookie
+    with _review_server(tmp_path_factory) as plain:  # loopback development over plain HTTP
+        assert "Strict-Transport-Security" not in requests.get(f"{plain.url}/login").headers
 
 
 def test_client_list_search_and_pages(site: Site, http: requests.Session):
