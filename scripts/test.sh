@@ -21,7 +21,8 @@ UNIT_TESTS=(
 )
 if [[ "${1:-}" == "--unit" ]]; then
   shift
-  exec .venv/bin/python -m pytest -q -p no:cacheprovider "${UNIT_TESTS[@]}" "$@"
+  # The store's tests on SQLite only here; `make test` runs them on PostgreSQL too.
+  exec .venv/bin/python -m pytest -q -p no:cacheprovider "${UNIT_TESTS[@]}" -k "not postgresql" "$@"
 fi
 # Debian chromium for the browser tests (installs once; they skip, saying why, if it cannot).
 scripts/install_browser.sh >/dev/null 2>&1 || echo "note: chromium could not be installed; browser tests will skip" >&2
