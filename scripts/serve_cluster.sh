@@ -129,14 +129,14 @@ wait_for() {  # url pid log
 SANIC_HOST=127.0.0.1 SANIC_RESPONSE_TIMEOUT=${SANIC_RESPONSE_TIMEOUT:-300} .venv/bin/rasa run actions --actions actions --port "$ACTIONS_PORT" >"$DIR/actions.log" 2>&1 &
 actions_pid=$!; pids+=("$actions_pid")
 
-replica_pids=(); replica_ports=(); upstream_lines=""
+replica_pids=(); replica_ports=(); rasa_args=()
 for i in $(seq 1 "$REPLICAS"); do
   port=$((BASE_PORT + i - 1))
   .venv/bin/python scripts/rasa_run.py run --model "$MODEL" --endpoints endpoints.production.yml \
     --credentials credentials.yml --enable-api --interface 127.0.0.1 --port "$port" \
     >"$DIR/replica-$i.log" 2>&1 &
   replica_pids+=("$!"); replica_ports+=("$port"); pids+=("$!")
-  upstream_lines+="        server 127.0.0.1:${port} max_fails=1 fail_timeout=10s;"$'\n'
+  rasa_args+=(--rasa "127.0.0.1:${port}")
 done
 
 wait_for "http://127.0.0.1:${ACTIONS_PORT}/health" "$actions_pid" "$DIR/actions.log"
@@ -145,17 +145,8 @@ for i in $(seq 1 "$REPLICAS"); do
 done
 
 # --- nginx ----------------------------------------------------------------------------------------
-UPSTREAMS="$upstream_lines" RUN_DIR="$DIR" LISTEN="$HOST:$PORT" WEBCHAT_DIR="$ROOT/webchat" \
-FRAME_ANCESTORS="${RAPPORT_WEBCHAT_FRAME_ANCESTORS:-'self'}" $PY - <<'EOF'
-import os
-from pathlib import Path
-text = Path("deploy/nginx.conf.template").read_text()
-for name in ("RUN_DIR", "LISTEN", "WEBCHAT_DIR", "FRAME_ANCESTORS"):
-    text = text.replace(f"@@{name}@@", os.environ[name])
-text = text.replace("@@RASA_SERVERS@@\n", os.environ["UPSTREAMS"])
-assert "@@" not in text, "an unfilled placeholder in deploy/nginx.conf.template"
-Path(os.environ["RUN_DIR"], "nginx.conf").write_text(text)
-EOF
+$PY -m deploy.nginx --out "$DIR" --listen "$HOST:$PORT" "${rasa_args[@]}" \
+  --frame-ancestors "${RAPPORT_WEBCHAT_FRAME_ANCESTORS:-'self'}"
 nginx_args=(-p "$DIR" -c "$DIR/nginx.conf")
 if [ "$(id -u)" -eq 0 ]; then  # nginx's workers then run as nobody: let them into the run's temp folder only
   chmod 711 "$DIR"; chown -R nobody:nogroup "$DIR/tmp"; nginx_args+=(-g "user nobody nogroup;")
