@@ -169,3 +169,21 @@ def test_present_plans_means_and_recent_self_harm(text: str, level: str, mention
     """Round 4 (crisis_rules.yml): phrasings the training side showed the rules missed."""
     match = scan(normalise(text))
     assert (match.level, match.mention) == (level, mention)
+
+
+@pytest.mark.parametrize("text, level", [
+    # real lines from the training side (indirect warning signs that no rule read)
+    ("I’m jealous of the dead.", UNCLEAR),
+    ("It wouldn’t be that big of a deal if I didn’t wake up tomorrow", UNCLEAR),
+    ("My kids deserve to have a different parent.", UNCLEAR),
+    ("I do believe this is the end for me.", UNCLEAR),
+    ("Who cares if I’m dead", UNCLEAR),
+    ("I, essentially, feel like a huge burden.", UNCLEAR),
+    # not alarms: an answer about the therapist, an alarm clock, a gym
+    ("No. I feel like a burden to him.", NONE),
+    ("What if I don't wake up on time for my session?", NONE),
+    ("I wanted to join her at the gym on Saturdays", NONE),
+    ("I've had enough of her cancelling at the last minute", NONE),
+])
+def test_indirect_signs_get_the_gentle_question(text: str, level: str) -> None:
+    assert scan(normalise(text)).level == level
