@@ -28,6 +28,7 @@ import numpy as np
 import yaml
 
 from bot.language import corpus
+from bot.language.encoder import DIMENSION
 from bot.language.heads import Head, fit
 from bot.language.model import DEFAULT_PATH, ROOT, LanguageModel, data_fingerprint, lexicon_features
 from bot.language.normalize import normalise
@@ -180,7 +181,7 @@ class CachedEncoder:
                 vectors[key(text)] = vector
             self.cache.changed = True
         if not texts:
-            return np.zeros((0, self.encoder.encode([]).shape[1]), dtype=np.float32)
+            return np.zeros((0, DIMENSION), dtype=np.float32)
         return np.stack([vectors[key(t)] for t in texts])
 
 
