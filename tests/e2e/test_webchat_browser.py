@@ -11,8 +11,9 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -84,26 +85,31 @@ class Chat:
     def bot_texts(self) -> list[str]:
         return self.page.locator("#log li.msg.bot").all_inner_texts()
 
+    # Waits poll from Python: Playwright's in-page string predicates need eval, which the page's
+    # Content-Security-Policy rightly refuses (a wait that did not succeed at once then failed).
+    def _until(self, condition: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + REPLY_TIMEOUT_MS / 1000
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}; the page shows {self.bot_texts()[-3:]}")
+            self.page.wait_for_timeout(100)
+
     def wait_for_bot(self, count_before: int, containing: str | None = None) -> None:
         """Until a new bot message arrives (and, if given, one containing `containing`)."""
-        self.page.wait_for_function(
-            """([before, words]) => {
-                const bots = [...document.querySelectorAll('#log li.msg.bot')];
-                if (bots.length <= before) return false;
-                return !words || bots.slice(before).some(li => li.textContent.includes(words));
-            }""",
-            arg=[count_before, containing], timeout=REPLY_TIMEOUT_MS,
-        )
+        def arrived() -> bool:
+            new = self.bot_texts()[count_before:]
+            return bool(new) and (not containing or any(containing in text for text in new))
+
+        self._until(arrived, f"a bot message containing {containing!r}")
 
     def quick_replies(self) -> list[str]:
         return self.page.locator("#quick-replies button").all_inner_texts()
 
     def wait_for_quick_replies(self, titles: list[str]) -> None:
-        self.page.wait_for_function(
-            "(titles) => JSON.stringify([...document.querySelectorAll('#quick-replies button')]"
-            ".map(b => b.textContent)) === JSON.stringify(titles)",
-            arg=titles, timeout=REPLY_TIMEOUT_MS,
-        )
+        self._until(lambda: self.quick_replies() == titles, f"the buttons {titles}")
+
+    def wait_until_connected(self) -> None:
+        self._until(lambda: "Connected" in self.page.locator("#status").inner_text(), "the connection")
 
     def tap(self, title: str, then: list[str] | None = None, expect: str | None = None) -> None:
         before = len(self.bot_texts())
@@ -137,8 +143,7 @@ def test_a_whole_check_in_in_the_browser_survives_a_reload(chat_page: str, rasa_
     chat = Chat(page)
 
     page.goto(chat_page)
-    page.wait_for_function("document.getElementById('status').textContent.includes('Connected')",
-                           timeout=REPLY_TIMEOUT_MS)
+    chat.wait_until_connected()
     assert page.get_by_label("Your message").is_visible()  # the field has an accessible name
     assert page.get_by_role("log").count() == 1
 
@@ -157,8 +162,7 @@ def test_a_whole_check_in_in_the_browser_survives_a_reload(chat_page: str, rasa_
     page.screenshot(path=str(ARTIFACTS / "webchat-before-reload.png"))
 
     page.reload()
-    page.wait_for_function("document.getElementById('status').textContent.includes('Connected')",
-                           timeout=REPLY_TIMEOUT_MS)
+    chat.wait_until_connected()
     assert chat.bot_texts() == shown_before_reload  # the conversation is still on screen
     assert chat.quick_replies() == LEVELS  # and the question still has its buttons
     assert page.evaluate("localStorage.getItem('rapport.session')") == token
