@@ -10,6 +10,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import alert_practice, client_of, pause_checkin, settings, with_store
 from bot.resources import crisis_message, safe_ack_message, safety_check_question
+from bot.vocabulary import CRISIS, CRISIS_UNCLEAR
 
 
 def pause_and_flag(tracker: Tracker, kind: str) -> List[EventType]:
@@ -35,7 +36,7 @@ class ActionCrisisResponse(Action):
             text=crisis_message(config.locale, config.practice_name, config.oncall_number, under_way)
         )
         # "yes, let's carry on" later picks the paused check-in up where it stopped.
-        return pause_and_flag(tracker, "crisis") + [SlotSet("offer", "resume" if under_way else None)]
+        return pause_and_flag(tracker, CRISIS) + [SlotSet("offer", "resume" if under_way else None)]
 
 
 class ActionSafetyCheck(Action):
@@ -52,7 +53,7 @@ class ActionSafetyCheck(Action):
                 {"title": "No, I'm safe", "payload": "/deny"},
             ],
         )
-        return pause_and_flag(tracker, "crisis_unclear") + [SlotSet("offer", "safety_check")]
+        return pause_and_flag(tracker, CRISIS_UNCLEAR) + [SlotSet("offer", "safety_check")]
 
 
 class ActionSafeAck(Action):

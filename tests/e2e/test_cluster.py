@@ -22,13 +22,13 @@ import requests
 from sqlalchemy import create_engine, text
 
 from bench.checkin_flow import new_client, retrying_say, run_checkin
-from bench.load import Cluster, check_store, export
+from bench.load import check_store, export
 from bot.crypto import TextCipher
-from bot.web import testing as review
 from bot.identity import client_id
 from components.encryption import read_event
 from deploy.services import Services, missing, queued_bodies
-from tests.harness import MODEL
+from tests import harness as review
+from tests.harness import MODEL, Cluster
 
 CLIENTS = 6
 
