@@ -13,8 +13,9 @@ LANGUAGE_MODEL := models/language.npz
 LANGUAGE_DATA := $(wildcard corpus/*.train.yml corpus/authored/*.yml) data/nlu.yml requirements-model.txt \
 	$(addprefix bot/language/,train.py heads.py encoder.py normalize.py textspeak.yml)
 MODELS := $(MODEL) $(LANGUAGE_MODEL)
+DEV_VENV := .venv-dev
 
-.PHONY: chat serve test bench train setup review
+.PHONY: chat serve test test-unit check bench train setup review
 
 chat: $(MODELS)             ## set up, train if needed, chat in this terminal
 	scripts/run.sh chat
@@ -24,6 +25,19 @@ serve: $(MODELS)            ## set up, train if needed, run the HTTP server + ac
 
 test: $(MODELS)             ## the whole test suite (what CI runs)
 	scripts/test.sh
+
+test-unit: $(LANGUAGE_MODEL)  ## the fast tests for the inner loop: no Rasa server or model, under a minute
+	scripts/test.sh --unit
+
+check: $(DEV_VENV)/.installed | setup  ## ruff and mypy on bot/ (ruff.toml, mypy.ini)
+	$(DEV_VENV)/bin/ruff check bot
+	$(DEV_VENV)/bin/mypy --python-executable .venv/bin/python
+
+# ruff and mypy live in their own venv, pinned in requirements-dev.txt and constraints.txt.
+$(DEV_VENV)/.installed: requirements-dev.txt constraints.txt | setup
+	.venv/bin/python -m venv --clear $(DEV_VENV)
+	$(DEV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	@touch $@
 
 bench: $(MODELS)            ## speed and accuracy figures
 	.venv/bin/python -m bench.all

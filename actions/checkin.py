@@ -29,6 +29,7 @@ from bot.language.answers import Reading, read_answer
 from bot.language.reflect import is_long
 from bot.replies import choose, choose_reply, choose_tentative, summary_lines
 from bot.store import FinalAnswer
+from bot.vocabulary import ABANDONED, IN_PROGRESS
 
 FORM = "checkin_form"
 MORE = "_more"
@@ -265,7 +266,7 @@ def open_checkin(tracker: Tracker) -> tuple[bool, Any]:
     client = client_of(tracker)
     ok, found = with_store("open_checkin", lambda s: s.open_checkin(client))
     if found is not None and datetime.now(timezone.utc) - found.updated_at > STALE_AFTER:
-        with_store("set_status", lambda s: s.set_status(found.id, "abandoned"))
+        with_store("set_status", lambda s: s.set_status(found.id, ABANDONED))
         found = None
     return ok, found
 
@@ -312,7 +313,7 @@ class ActionStartCheckin(Action):
         if not ok and tracker.get_slot("scores"):
             return events  # the store is unreachable: resume from what the tracker holds
         if found is not None:
-            with_store("set_status", lambda s: s.set_status(found.id, "in_progress"))
+            with_store("set_status", lambda s: s.set_status(found.id, IN_PROGRESS))
             events += fresh_answer_slots()
             scores: Dict[str, Optional[int]] = {}
             for dimension, answer in found.answers.items():

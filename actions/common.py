@@ -12,6 +12,7 @@ from bot.config import Settings, load_settings
 from bot.identity import client_id, is_pseudonym
 from bot.notify import notify_in_background
 from bot.store import Store
+from bot.vocabulary import PAUSED
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -118,4 +119,4 @@ def pause_checkin(tracker: Tracker) -> None:
     """Marks this conversation's check-in, if any, as paused in the store."""
     checkin_id = own_checkin(tracker)
     if checkin_id is not None:
-        with_store("set_status", lambda s: s.set_status(checkin_id, "paused"))
+        with_store("set_status", lambda s: s.set_status(checkin_id, PAUSED))

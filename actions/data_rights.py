@@ -11,10 +11,10 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import alert_practice, client_of, latest_intent, pause_checkin, with_store
 from bot.dimensions import is_very_low
+from bot.vocabulary import ERASE_SLOT
 
 # Set only after a confirmed deletion succeeded; components/tracker_store.py then erases the
 # stored conversation instead of saving it.
-ERASE_SLOT = "erase_conversation"
 
 
 class ActionConfirmDelete(Action):

@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import alert_practice, client_of, pause_checkin, settings, with_store
 from bot import metrics
 from bot.resources import crisis_message, safe_ack_message, safety_check_question
+from bot.vocabulary import CRISIS, CRISIS_UNCLEAR
 
 
 def pause_and_flag(tracker: Tracker, kind: str) -> List[EventType]:
@@ -37,7 +38,7 @@ class ActionCrisisResponse(Action):
             text=crisis_message(config.locale, config.practice_name, config.oncall_number, under_way)
         )
         # "yes, let's carry on" later picks the paused check-in up where it stopped.
-        return pause_and_flag(tracker, "crisis") + [SlotSet("offer", "resume" if under_way else None)]
+        return pause_and_flag(tracker, CRISIS) + [SlotSet("offer", "resume" if under_way else None)]
 
 
 class ActionSafetyCheck(Action):
@@ -54,7 +55,7 @@ class ActionSafetyCheck(Action):
                 {"title": "No, I'm safe", "payload": "/deny"},
             ],
         )
-        return pause_and_flag(tracker, "crisis_unclear") + [SlotSet("offer", "safety_check")]
+        return pause_and_flag(tracker, CRISIS_UNCLEAR) + [SlotSet("offer", "safety_check")]
 
 
 class ActionSafeAck(Action):

@@ -22,7 +22,6 @@ import argparse
 import csv
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.harness import Cluster
 
 ROOT = Path(__file__).resolve().parents[1]
 LOAD_VENV = ROOT / ".venv-load"
@@ -51,96 +52,6 @@ def locust_command() -> list[str]:
         subprocess.run([str(LOAD_VENV / "bin" / "pip"), "install", "-q", "-r", str(LOAD_REQUIREMENTS)], check=True)
         stamp.write_text(wanted)
     return [str(locust)]
-
-
-# --- the cluster ------------------------------------------------------------------------------------
-
-class Cluster:
-    """scripts/serve_cluster.sh as a subprocess; `info` is its cluster.json once it is up."""
-
-    def __init__(self, replicas: int, workdir: Path, env_overrides: dict[str, str] | None = None) -> None:
-        self.dir = workdir
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.log = workdir / "serve_cluster.log"
-        env = dict(os.environ)
-        env.update(
-            RAPPORT_REPLICAS=str(replicas), RAPPORT_CLUSTER_DIR=str(workdir),
-            RAPPORT_CLUSTER_PORT=str(free_port()), RAPPORT_CLUSTER_ACTIONS_PORT=str(free_port()),
-            RAPPORT_REPLICA_BASE_PORT=str(free_block(replicas)),
-            RASA_TELEMETRY_ENABLED="false",
-        )
-        env.update(env_overrides or {})
-        with self.log.open("w") as out:
-            self.proc = subprocess.Popen(
-                ["bash", str(ROOT / "scripts" / "serve_cluster.sh")], cwd=ROOT, env=env,
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )
-        self.info: dict = {}
-
-    def wait_until_up(self, timeout: float = 420) -> dict:
-        deadline = time.monotonic() + timeout
-        state = self.dir / "cluster.json"
-        while time.monotonic() < deadline:
-            if state.exists():
-                self.info = json.loads(state.read_text())
-                return self.info
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"serve_cluster.sh exited:\n{self.log.read_text()[-4000:]}")
-            time.sleep(1)
-        raise RuntimeError(f"the cluster did not come up in {timeout}s:\n{self.log.read_text()[-4000:]}")
-
-    def kill_replica(self, index: int) -> int:
-        pid = self.info["replica_pids"][index]
-        os.kill(pid, signal.SIGKILL)
-        return pid
-
-    def store_env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")}
-        env.update(
-            RAPPORT_DATABASE_URL=self.info["database_url"], RAPPORT_ID_SECRET=self.info["id_secret"],
-            RAPPORT_ENCRYPTION_KEYS=self.info["encryption_keys"], PYTHONPATH=str(ROOT),
-            RASA_TELEMETRY_ENABLED="false", SQLALCHEMY_SILENCE_UBER_WARNING="1",
-        )
-        return env
-
-    def stop(self) -> None:
-        """SIGTERM to the script: it stops its processes and drops the run's data."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=90)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def free_block(size: int) -> int:
-    """A first port of `size` consecutive free ports."""
-    import socket
-
-    for _ in range(50):
-        first = free_port()
-        try:
-            sockets = []
-            for port in range(first, first + size):
-                s = socket.socket()
-                sockets.append(s)
-                s.bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
-        finally:
-            for s in sockets:
-                s.close()
-    raise RuntimeError("no block of free ports")
 
 
 # --- one locust run ---------------------------------------------------------------------------------

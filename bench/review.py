@@ -33,8 +33,8 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.crypto import TextCipher, generate_key  # noqa: E402
 from bot.dimensions import DIMENSIONS  # noqa: E402
-from bot.store import (  # noqa: E402
-    Store,
+from bot.store import Store  # noqa: E402
+from bot.store.schema import (  # noqa: E402
     answer_table,
     checkin_table,
     client_table,
@@ -43,7 +43,7 @@ from bot.store import (  # noqa: E402
 )
 from bot.insights import DEFAULT_TOTAL_BELOW  # noqa: E402
 from bot.web.data import current_alerts_by_client  # noqa: E402
-from bot.web.testing import ReviewServer, login, review_env  # noqa: E402
+from tests.harness import ReviewServer, login, review_env  # noqa: E402
 
 TARGET_MS = 300.0
 PG_ADMIN_URL = os.environ.get("RAPPORT_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

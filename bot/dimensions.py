@@ -16,6 +16,24 @@ QUESTIONS: Final[dict[str, str]] = {
     "understood": "Does my therapist understand who I am, how I tick, or why I'm here?",
 }
 
+# How the review page titles each dimension ("Feels heard").
+TITLES: Final[dict[str, str]] = {
+    "team": "On their team",
+    "heard": "Feels heard",
+    "warmth": "Warmth",
+    "worth": "Treated with worth",
+    "understood": "Understood",
+}
+
+# How each dimension is named inside a sentence ("Feeling heard scored 2 of 5 ...").
+SHORT_NAMES: Final[dict[str, str]] = {
+    "team": "therapist on their team",
+    "heard": "feeling heard",
+    "warmth": "warmth and support",
+    "worth": "treated as a person of worth",
+    "understood": "feeling understood",
+}
+
 LEVELS: Final[dict[int, str]] = {
     1: "not at all",
     2: "a little",

@@ -33,7 +33,8 @@ from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 import yaml
 
-from bot.dimensions import DIMENSIONS
+from bot.dimensions import DIMENSIONS, SHORT_NAMES
+from bot.vocabulary import COMPLETED, CRISIS_KINDS
 
 ITEM_LOW = 2
 ITEM_DROP = 2
@@ -41,42 +42,41 @@ TOTAL_DROP = 3
 MIN_ANSWERED = 3
 DEFAULT_TOTAL_BELOW = 15
 MAX_TOTAL = 5 * len(DIMENSIONS)
-CRISIS_KINDS: tuple[str, ...] = ("crisis", "crisis_unclear")
-COMPLETED = "completed"
 
 LOW_ITEM, LOW_TOTAL, ITEM_DROP_RULE, TOTAL_DROP_RULE = "low_item", "low_total", "item_drop", "total_drop"
 RULES: tuple[str, ...] = (LOW_ITEM, LOW_TOTAL, ITEM_DROP_RULE, TOTAL_DROP_RULE)
 
-TALKING_POINTS_FILE = Path(__file__).resolve().parent / "web" / "talking_points.yml"
+TALKING_POINTS_FILE = Path(__file__).resolve().parent / "talking_points.yml"
 
-# How each item is named in alert messages ("Feeling heard scored 2 of 5 ...").
-SHORT_NAMES: Mapping[str, str] = {
-    "team": "therapist on their team",
-    "heard": "feeling heard",
-    "warmth": "warmth and support",
-    "worth": "treated as a person of worth",
-    "understood": "feeling understood",
-}
 
 
 # --------------------------------------------------------------------------- inputs
 
 
 class ScoredAnswer(Protocol):
-    dimension: str
-    score: int | None
-    skipped: bool
+    @property
+    def dimension(self) -> str: ...
+    @property
+    def score(self) -> int | None: ...
+    @property
+    def skipped(self) -> bool: ...
 
 
 class ScoredCheckin(Protocol):
-    """What the rules read from a check-in; `bot.store.CheckinView` is one."""
+    """What the rules read from a check-in (read-only); `bot.store.CheckinView` is one."""
 
-    id: int
-    client_id: str
-    status: str
-    shared: bool
-    started_at: datetime
-    completed_at: datetime | None
+    @property
+    def id(self) -> int: ...
+    @property
+    def client_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def shared(self) -> bool: ...
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def completed_at(self) -> datetime | None: ...
 
     @property
     def answers(self) -> Mapping[str, ScoredAnswer]: ...

@@ -12,57 +12,28 @@ Settings come from the environment / `.env` (bot.config.load_settings): RAPPORT_
 RAPPORT_ENCRYPTION_KEYS, RAPPORT_RETENTION_DAYS. A CLIENT_ID may be shortened to a unique prefix
 of at least 6 characters (except for `delete`, which needs the whole id).
 
-Privacy: a check-in the client chose not to share (shared = false) is shown and exported only as
-"a private check-in on <date>": no answers, words or summary. Its crisis events (which never
-hold words) are still shown, as on the review page: the practice must see them. `--include-private`
-(with `show`, or `export --client`) includes them; use it ONLY to give clients a copy of their
-own data at their request, never for the practice's review.
-
-Export formats: JSON is an exact copy (a list of check-ins, each with its answers). CSV has one
-row per answer (a check-in without answers gets one row); since spreadsheets run cells that start
-with = + - @ as formulas, such client text is prefixed with an apostrophe, and NUL characters
-(which CSV cannot hold) become U+FFFD. Use JSON when you need the words exactly.
+Privacy and export formats: see `bot.export`, which builds the records (the web app's
+exports and API use the same ones). `--include-private` (with `show`, or `export --client`)
+includes private check-ins in full; use it ONLY to give clients a copy of their own data at their
+request, never for the practice's review.
 """
 from __future__ import annotations
 
 import argparse
-import csv
 import io
-import json
 import os
 import re
 import sys
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Sequence, TextIO
+from typing import Sequence, TextIO
 
 from bot.config import load_settings
+from bot.export import CSV_COLUMNS, checkin_record, hidden, private_note, write_csv, write_json  # noqa: F401 (CSV_COLUMNS)
 from bot.store import CheckinView, ClientView, Store, StoreError
 
 MIN_PREFIX = 6
 _DURATION = re.compile(r"^\s*(\d+)\s*([dh]?)\s*$", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-CSV_COLUMNS = (
-    "checkin_id",
-    "client_id",
-    "channel",
-    "status",
-    "shared",
-    "date",
-    "note",
-    "started_at",
-    "completed_at",
-    "summary",
-    "events",
-    "dimension",
-    "score",
-    "level",
-    "text",
-    "followup",
-    "skipped",
-)
-
 
 class CliError(Exception):
     """A problem to report in one line, with a non-zero exit."""
@@ -86,105 +57,11 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
 
 
-def _day(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d")
-
-
-def private_note(checkin: CheckinView) -> str:
-    return f"a private check-in on {_day(checkin.started_at)}"
-
-
 def _terminal_safe(text: str, indent: str) -> str:
     """Client words for a terminal: control characters (escape sequences) made visible."""
     lines = text.replace("\r\n", "\n").split("\n")
     escaped = [_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", line) for line in lines]
     return ("\n" + indent).join(escaped)
-
-
-def _hidden(checkin: CheckinView, include_private: bool) -> bool:
-    return not checkin.shared and not include_private
-
-
-# --------------------------------------------------------------------------- records
-
-
-def _event_records(checkin: CheckinView) -> list[dict[str, str]]:
-    return [{"kind": e.kind, "created_at": e.created_at.isoformat()} for e in checkin.events]
-
-
-def checkin_record(checkin: CheckinView, include_private: bool = False) -> dict[str, Any]:
-    """One check-in as plain JSON-ready values; a private one reduced to its date and events."""
-    if _hidden(checkin, include_private):
-        return {
-            "checkin_id": checkin.id,
-            "client_id": checkin.client_id,
-            "channel": None,
-            "status": None,
-            "shared": False,
-            "private": True,
-            "date": _day(checkin.started_at),
-            "note": private_note(checkin),
-            "started_at": None,
-            "completed_at": None,
-            "summary": None,
-            "events": _event_records(checkin),
-            "answers": [],
-        }
-    return {
-        "checkin_id": checkin.id,
-        "client_id": checkin.client_id,
-        "channel": checkin.channel,
-        "status": checkin.status,
-        "shared": checkin.shared,
-        "private": False,
-        "date": _day(checkin.started_at),
-        "note": None,
-        "started_at": checkin.started_at.isoformat(),
-        "completed_at": checkin.completed_at.isoformat() if checkin.completed_at else None,
-        "summary": checkin.summary,
-        "events": _event_records(checkin),
-        "answers": [
-            {
-                "dimension": a.dimension,
-                "score": a.score,
-                "level": a.level,
-                "text": a.text,
-                "followup": a.followup,
-                "skipped": a.skipped,
-            }
-            for a in checkin.answers.values()
-        ],
-    }
-
-
-def _csv_cell(value: Any) -> Any:
-    if not isinstance(value, str):
-        return "" if value is None else value
-    value = value.replace("\x00", "\ufffd")
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-def csv_rows(records: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
-    for record in records:
-        base = {key: record[key] for key in CSV_COLUMNS if key in record and key != "events"}
-        base["events"] = ";".join(e["kind"] for e in record["events"])
-        answers = record["answers"] or [{}]
-        for answer in answers:
-            row = dict(base)
-            for key in ("dimension", "score", "level", "text", "followup", "skipped"):
-                row[key] = answer.get(key)
-            yield {key: _csv_cell(row.get(key)) for key in CSV_COLUMNS}
-
-
-def write_json(records: list[dict[str, Any]], out: TextIO) -> None:
-    json.dump(records, out, ensure_ascii=False, indent=2)
-    out.write("\n")
-
-
-def write_csv(records: list[dict[str, Any]], out: TextIO) -> None:
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(csv_rows(records))
 
 
 # --------------------------------------------------------------------------- commands
@@ -231,7 +108,7 @@ def cmd_show(store: Store, args: argparse.Namespace, out: TextIO) -> int:
         out.write("  No check-ins yet.\n")
     for checkin in checkins:
         out.write("\n")
-        if _hidden(checkin, args.include_private):
+        if hidden(checkin, args.include_private):
             out.write(f"  #{checkin.id}: {private_note(checkin)}\n")
             _write_events(checkin, out)
             continue

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
 
+from bot.dimensions import band
+
 __all__ = ["score_answer", "is_unsure", "numeric_rating", "leading_answer"]
 
 # --------------------------------------------------------------------------------------------
@@ -850,14 +852,10 @@ def _score_answer(text: str) -> int | None:
     last = next(s for s in reversed(scored) if s.score is not None)
     if last.now and last.score is not None:
         return last.score  # "not at first, but now yes": the present is what's asked
-    bands = {_band(s) for s in present}
+    bands = {band(s) for s in present}
     if len(bands) > 1:
         return 3
     return _round_toward_middle(sum(present) / len(present))
-
-
-def _band(score: int) -> int:
-    return -1 if score <= 2 else (0 if score == 3 else 1)
 
 
 def _has_answer_words(tokens: list[str]) -> bool:
@@ -888,7 +886,7 @@ def _is_unsure_tokens(tokens: list[str]) -> bool:
     hits = _match(tokens)
     if not any(h.entry.kind == DOUBT for h in hits):
         return False
-    covered = set()
+    covered: set[int] = set()
     for h in hits:
         if h.entry.kind == DOUBT:
             covered.update(range(h.start, h.end))

@@ -1,8 +1,8 @@
 """Slack, through Rasa's connector (which checks Slack's request signature) for direct messages only.
 
 Rasa's SlackInput verifies `X-Slack-Signature` (HMAC-SHA256 of the timestamp and body with the
-signing secret, requests older than 5 minutes refused) and answers 400 to a bad one; tests/
-test_channels.py holds it to that. This subclass adds: the channel is off when its settings are
+signing secret, requests older than 5 minutes refused) and answers 400 to a bad one;
+tests/channels/test_slack.py holds it to that. This subclass adds: the channel is off when its settings are
 empty (Rasa's refuses to start), only direct messages are answered (a check-in is never held in a
 shared channel, even when the bot is mentioned there), an event Slack delivers again (its retries
 carry the same `event_id`) is answered once, and replies can be pointed at another API base URL

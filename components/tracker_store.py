@@ -27,8 +27,8 @@ from typing import Any, Optional, Text
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions.data_rights import ERASE_SLOT
 from bot.config import load_settings
+from bot.vocabulary import ERASE_SLOT
 from components.encryption import encrypt_event, read_event, settings_cipher
 
 logger = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs Debian's Chromium and its driver for the browser tests (tests/test_web_browser.py).
+# Installs Debian's Chromium and its driver for the browser tests (tests/web/test_browser.py).
 # Idempotent: does nothing when /usr/bin/chromium is already there. Needs root (or sudo).
 # Never runs `playwright install`: the tests drive this system Chromium directly.
 set -euo pipefail

@@ -1,20 +1,32 @@
-"""Starting and stopping the real Rasa servers, for end-to-end tests and benchmarks.
+"""Test support, for the tests and the benchmarks alike: free ports, starting and stopping the
+real servers (Rasa, the action server, the review app, the production cluster of
+scripts/serve_cluster.sh) in subprocesses, logging in to the review
+app, and sample check-ins seeded through `Store`.
 
-Plain functions (no pytest): tests/e2e/conftest.py and bench/ both use them.
+Plain functions (no pytest): tests/ and bench/ both import them. Not part of the shipped code.
 """
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
+from typing import Any, Callable, Mapping
 
 import requests
+
+from bot.dimensions import DIMENSIONS
+from bot.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -24,7 +36,7 @@ MODEL = ROOT / "models" / "rapport.tar.gz"
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 def channel_variables() -> list[str]:
@@ -127,3 +139,280 @@ def start_rasa_server(
         )
     wait_until_up(f"http://127.0.0.1:{port}/", proc, log)
     return proc, f"http://127.0.0.1:{port}"
+
+
+# --------------------------------------------------------------------------- the review app
+
+USER = "practice"
+PASSWORD = "a long test password, not a real one"
+SECRET = "test-session-secret-" + "x" * 32
+API_TOKEN = "test-api-token-" + "y" * 32
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@lru_cache(maxsize=1)
+def password_hash() -> str:
+    from bot.web.auth import hash_password
+
+    return hash_password(PASSWORD)
+
+
+def review_env(database_url: str, encryption_key: str, **overrides: str) -> dict[str, str]:
+    """Environment for `python -m bot.web` against this database, with test credentials."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")}
+    env.update(
+        RAPPORT_DATABASE_URL=database_url,
+        RAPPORT_ENCRYPTION_KEYS=encryption_key,
+        RAPPORT_ID_SECRET="test-id-secret",
+        RAPPORT_REVIEW_USER=USER,
+        RAPPORT_REVIEW_PASSWORD_HASH=password_hash(),
+        RAPPORT_REVIEW_SECRET=SECRET,
+        RAPPORT_REVIEW_API_TOKEN=API_TOKEN,
+        RAPPORT_REVIEW_PORT=str(free_port()),
+        # Explicit defaults, so that a developer's .env cannot change what the tests expect.
+        RAPPORT_REVIEW_SESSION_MINUTES="30",
+        RAPPORT_REVIEW_COOKIE_SECURE="false",
+        RAPPORT_ALERT_TOTAL_BELOW="15",
+        RAPPORT_REVIEW_HOST="127.0.0.1",
+        RAPPORT_PROXIES_COUNT="0",
+        RAPPORT_FORWARDED_SECRET="",
+        RAPPORT_LOG_LEVEL="INFO",
+        RASA_TELEMETRY_ENABLED="false",
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        PYTHONPATH=str(ROOT),
+    )
+    env.update(overrides)
+    return env
+
+
+class ReviewServer:
+    """`python -m bot.web` in a subprocess; `with ReviewServer(env) as server: server.url`."""
+
+    def __init__(self, env: Mapping[str, str], timeout: float = 30.0) -> None:
+        self.env = dict(env)
+        self.port = int(self.env["RAPPORT_REVIEW_PORT"])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.timeout = timeout
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path: Path | None = None
+
+    def __enter__(self) -> "ReviewServer":
+        import tempfile
+
+        log = tempfile.NamedTemporaryFile(prefix="rapport-review-", suffix=".log", delete=False)
+        self.log_path = Path(log.name)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot.web"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"review server exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        self.__exit__(None, None, None)
+        raise RuntimeError(f"review server did not start within {self.timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        if self.log_path is not None:
+            self.log_path.unlink(missing_ok=True)
+
+
+def csrf_token(html: str) -> str:
+    match = _CSRF.search(html)
+    if not match:
+        raise AssertionError("no csrf_token in the page")
+    return match.group(1)
+
+
+def login(http: Any, base_url: str, user: str = USER, password: str = PASSWORD) -> Any:
+    """Log a `requests.Session` in through the real form; returns the POST response."""
+    form = http.get(f"{base_url}/login")
+    return http.post(
+        f"{base_url}/login",
+        data={"csrf_token": csrf_token(form.text), "username": user, "password": password, "next": "/"},
+        allow_redirects=False,
+    )
+
+
+# --------------------------------------------------------------------------- sample data
+
+
+@dataclass
+class Clock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+LOW, PRIVATE, CRISIS, QUIET, HTML = (
+    "1ow0" + "a" * 60,
+    "9a17" + "b" * 60,
+    "c1c1" + "c" * 60,
+    "de0d" + "d" * 60,
+    "e4e4" + "e" * 60,
+)
+SECRET_WORDS = "SECRET-PRIVATE-WORDS"
+HOSTILE = "<script>alert('x')</script><img src=x onerror=alert(1)>"
+START = datetime(2025, 2, 1, 10, 0, tzinfo=timezone.utc)
+
+
+def add_checkin(
+    store: Store,
+    clock: Clock,
+    client_id: str,
+    scores: list[int | None],
+    *,
+    shared: bool = True,
+    words: str = "",
+    summary: str | None = "Thank you for checking in.",
+    complete: bool = True,
+) -> int:
+    checkin_id = store.start_checkin(client_id, "test", shared)
+    for dimension, score in zip(DIMENSIONS, scores):
+        text = words or (f"they {dimension} me, {score} of 5" if score else "")
+        store.record_answer(checkin_id, dimension, score, text, skipped=score is None)
+        if score is not None and score <= 3:
+            store.record_followup(checkin_id, dimension, f"more about {dimension}")
+    if complete:
+        store.complete_checkin(checkin_id, summary or "")
+    clock.now += timedelta(hours=1)
+    return checkin_id
+
+
+def seed_sample(store: Store, clock: Clock, advance: Callable[[int], None] | None = None) -> dict[str, str]:
+    """Five clients, one per thing the page must show; returns their ids by role.
+
+    - LOW:     a good check-in, then a low one (alerts: low item, drops, low total)
+    - PRIVATE: a shared good check-in, then a private low one with SECRET_WORDS
+    - CRISIS:  a shared fine check-in, then a crisis event in a paused one
+    - QUIET:   fine scores, the most recent check-in of all
+    - HTML:    client words that are HTML/JS
+    """
+
+    def days(n: int) -> None:
+        clock.now = START + timedelta(days=n)
+
+    days(0)
+    add_checkin(store, clock, LOW, [5, 5, 4, 5, 4], summary="You feel mostly on the same page.")
+    add_checkin(store, clock, PRIVATE, [4, 4, 4, 4, 4])
+    add_checkin(store, clock, CRISIS, [3, 4, 4, 4, 3])
+    days(7)
+    add_checkin(
+        store,
+        clock,
+        LOW,
+        [4, 1, 3, 4, 2],
+        summary="You said you don't feel heard lately, in your words: “she keeps checking the clock”.",
+    )
+    add_checkin(store, clock, PRIVATE, [1, 1, 1, 1, 1], shared=False, words=SECRET_WORDS, summary=SECRET_WORDS)
+    add_checkin(store, clock, HTML, [4, 4, 4, 4, 4], words=HOSTILE, summary=HOSTILE)
+    days(8)
+    paused = add_checkin(store, clock, CRISIS, [3, None, None, None, None], complete=False)
+    store.record_event(CRISIS, "crisis", paused)
+    store.set_status(paused, "paused")
+    days(9)
+    add_checkin(store, clock, QUIET, [5, 5, 5, 4, 5])
+    return {"low": LOW, "private": PRIVATE, "crisis": CRISIS, "quiet": QUIET, "html": HTML}
+
+
+# --------------------------------------------------------------------------- the production profile
+
+
+class Cluster:
+    """scripts/serve_cluster.sh as a subprocess; `info` is its cluster.json once it is up."""
+
+    def __init__(self, replicas: int, workdir: Path, env_overrides: dict[str, str] | None = None) -> None:
+        self.dir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.log = workdir / "serve_cluster.log"
+        env = dict(os.environ)
+        env.update(
+            RAPPORT_REPLICAS=str(replicas), RAPPORT_CLUSTER_DIR=str(workdir),
+            RAPPORT_CLUSTER_PORT=str(free_port()), RAPPORT_CLUSTER_ACTIONS_PORT=str(free_port()),
+            RAPPORT_REPLICA_BASE_PORT=str(free_block(replicas)),
+            RAPPORT_CLUSTER_REVIEW_PORT=str(free_port()), RAPPORT_CLUSTER_REVIEW_BACKEND_PORT=str(free_port()),
+            RASA_TELEMETRY_ENABLED="false",
+        )
+        env.update(env_overrides or {})
+        with self.log.open("w") as out:
+            self.proc = subprocess.Popen(
+                ["bash", str(ROOT / "scripts" / "serve_cluster.sh")], cwd=ROOT, env=env,
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        self.info: dict = {}
+
+    def wait_until_up(self, timeout: float = 420) -> dict:
+        deadline = time.monotonic() + timeout
+        state = self.dir / "cluster.json"
+        while time.monotonic() < deadline:
+            if state.exists():
+                self.info = json.loads(state.read_text())
+                return self.info
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"serve_cluster.sh exited:\n{self.log.read_text()[-4000:]}")
+            time.sleep(1)
+        raise RuntimeError(f"the cluster did not come up in {timeout}s:\n{self.log.read_text()[-4000:]}")
+
+    def kill_replica(self, index: int) -> int:
+        pid = self.info["replica_pids"][index]
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+    def store_env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")}
+        env.update(
+            RAPPORT_DATABASE_URL=self.info["database_url"], RAPPORT_ID_SECRET=self.info["id_secret"],
+            RAPPORT_ENCRYPTION_KEYS=self.info["encryption_keys"], PYTHONPATH=str(ROOT),
+            RASA_TELEMETRY_ENABLED="false", SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        )
+        return env
+
+    def stop(self) -> None:
+        """SIGTERM to the script: it stops its processes and drops the run's data."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+def free_block(size: int) -> int:
+    """A first port of `size` consecutive free ports."""
+    for _ in range(50):
+        first = free_port()
+        try:
+            sockets = []
+            for port in range(first, first + size):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError("no block of free ports")

@@ -25,6 +25,8 @@ from urllib.parse import urlparse
 
 import yaml
 
+from bot.dimensions import band  # noqa: F401 (corpus.band: a line's level as a band, for training)
+
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "corpus"
 HELDOUT_SHARE = 0.4
 MULTI_AUTHOR_SITES = frozenset({
@@ -102,10 +104,6 @@ def _check(name: str, line: Line) -> None:
     elif name == CRISIS:
         if f.get("label") not in LABELS:
             raise ValueError(f"crisis line needs a label in {LABELS}: {line.text[:60]!r}")
-
-
-def band(level: int) -> str:
-    return "negative" if level <= 2 else ("mixed" if level == 3 else "positive")
 
 
 def sources(lines: Iterable[Line]) -> set[str]:

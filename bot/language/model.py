@@ -76,7 +76,7 @@ class LanguageModel:
         whatever the length.
         """
         if len(normalised) > LONG_CHARS:
-            excerpt = (risky_sentences or [None])[0] or self.salient_sentence(normalised)
+            excerpt = (risky_sentences[0] if risky_sentences else None) or self.salient_sentence(normalised)
             texts = [excerpt[:EXCERPT_CHARS]]
             count = MAX_SENTENCES
         else:

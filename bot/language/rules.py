@@ -174,7 +174,7 @@ def _branch_requirements(alternatives: Iterable) -> Optional[set[str]]:
 def required_pieces(pattern: str) -> Optional[frozenset[str]]:
     """Literal pieces (no spaces, 3+ characters) of which every match of `pattern` contains at
     least one; None when no such set can be read off the pattern."""
-    found = _requirements(sre_parse.parse(pattern))
+    found = _requirements(sre_parse.parse(pattern))  # type: ignore[arg-type]  # a SubPattern iterates as tuples
     return _minimal(found) if found else None
 
 
@@ -207,7 +207,7 @@ def load_rules(path: Path = RULES_PATH) -> RuleSet:
     idiom_pieces: Optional[set[str]] = set()
     for source in idiom_sources:
         pieces = required_pieces(source)
-        if pieces is None:
+        if pieces is None or idiom_pieces is None:
             idiom_pieces = None
             break
         idiom_pieces |= pieces

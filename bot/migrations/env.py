@@ -1,12 +1,13 @@
 """Alembic environment for Rapport.
 
-Run programmatically by `bot.store.Store.migrate()` (which hands over its own connection), or
+Run programmatically by `bot.store.Store.migrate()` (bot/store/migrate.py) (which hands over its own connection), or
 from a shell with `.venv/bin/alembic -c bot/migrations/alembic.ini upgrade head`, in which
 case the database is RAPPORT_DATABASE_URL as read by `bot.config.load_settings()`.
 """
 from __future__ import annotations
 
 from logging.config import fileConfig
+from typing import Any
 
 from alembic import context
 from sqlalchemy import create_engine
@@ -26,7 +27,7 @@ def _database_url() -> str:
     return load_settings().database_url
 
 
-def _configure(**kwargs: object) -> None:
+def _configure(**kwargs: Any) -> None:
     context.configure(
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite can only ALTER tables by copying them

@@ -12,8 +12,11 @@ bot/web/package.json and served from bot/web/node_modules by the app itself: no 
 page works offline.
 
 Modules: `settings` (RAPPORT_REVIEW_* from the environment), `auth` (passwords, sessions,
-CSRF, login limits, API token), `data` (score-only queries for the client list), `app` (routes,
-templates, security headers). Alert rules and talking points are in `bot.insights`.
+CSRF, login limits, API token), `data` (the client list and a client's detail, from the store's
+reads), `present` (names, dates, API records, templates), `http` (request helpers, security
+headers, error pages), and one Sanic blueprint each: `session` (login, logout, the page/API
+guards, CSRF), `pages`, `exports`, `api`, `static`; `app` only wires them together. Alert rules
+and talking points are in `bot.insights`.
 """
 from bot.web.app import create_app
 

@@ -13,7 +13,9 @@ USED_OUTSIDE_STORIES = re.compile(r"utter_ask_\w+")
 
 
 def used_by_actions(name: str) -> bool:
-    return any(f'"{name}"' in path.read_text() for path in (ROOT / "actions").glob("*.py"))
+    """Whether the actions, or the plain logic they call (e.g. bot/consent.py), name the response."""
+    code = [*(ROOT / "actions").glob("*.py"), *(ROOT / "bot").rglob("*.py")]
+    return any(f'"{name}"' in path.read_text() for path in code)
 
 
 def test_rasa_data_validate_is_clean(e2e_env):

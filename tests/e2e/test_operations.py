@@ -26,8 +26,10 @@ from sqlalchemy.engine import make_url
 from bot.crypto import TextCipher, generate_key
 from bot.logs import PACKAGES
 from bot.store import Store
-from bot.web.testing import ReviewServer, login, review_env
-from tests.harness import MODEL, free_port, migrate, server_env, start_action_server, start_rasa_server, stop
+from tests.harness import (
+    MODEL, ReviewServer, free_port, login, migrate, review_env, server_env, start_action_server, start_rasa_server,
+    stop,
+)
 
 CHECKIN = [
     "hi", "yes", "yeah mostly", "not really, she talks over me", "she cuts me off a lot",

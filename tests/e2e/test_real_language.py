@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 
 from tests.e2e.conftest import RasaServer
-from tests.e2e.test_rest_checkin import LEVEL_TITLES, checkins_of, export, last_buttons, texts
+from tests.e2e.test_rest_checkin import LEVEL_TITLES, last_buttons, own_checkins, texts
 
 STATEMENT = ("She never remembers anything I tell her from one week to the next, and I end up feeling "
              "like a box she has to tick.")
@@ -31,7 +31,6 @@ def test_a_slash_does_not_hide_crisis_words(rasa_server: RasaServer):
 
 
 def test_the_rope_is_ready_mid_checkin_gets_resources_and_yes_lets_start_resumes(rasa_server: RasaServer, e2e_env):
-    before = {c["checkin_id"] for c in export(e2e_env)}
     sender = f"client-{uuid.uuid4()}"
     rasa_server.send(sender, "check in")
     rasa_server.send(sender, "mostly")  # team: 4
@@ -42,13 +41,12 @@ def test_the_rope_is_ready_mid_checkin_gets_resources_and_yes_lets_start_resumes
     assert "left off" in said(back) and last_buttons(back) == LEVEL_TITLES
     assert "follow" not in said(back)  # not "Sorry, I didn't quite follow that"
     rasa_server.send(sender, "a little")  # the heard question, where it stopped
-    [checkin] = checkins_of(e2e_env, before)
+    [checkin] = own_checkins(e2e_env, rasa_server.conversation(sender))  # private until shared: as the client sees it
     answers = {a["dimension"]: a["score"] for a in checkin["answers"]}
     assert answers == {"team": 4, "heard": 2}
 
 
 def test_im_safe_lets_carry_on_after_the_safety_question_resumes_without_skipping(rasa_server: RasaServer, e2e_env):
-    before = {c["checkin_id"] for c in export(e2e_env)}
     sender = f"client-{uuid.uuid4()}"
     rasa_server.send(sender, "check in")
     rasa_server.send(sender, "mostly")
@@ -57,7 +55,7 @@ def test_im_safe_lets_carry_on_after_the_safety_question_resumes_without_skippin
     back = rasa_server.send(sender, "I'm safe, let's carry on")
     assert "988" not in said(back) and last_buttons(back) == LEVEL_TITLES
     rasa_server.send(sender, "completely")
-    [checkin] = checkins_of(e2e_env, before)
+    [checkin] = own_checkins(e2e_env, rasa_server.conversation(sender))  # private until shared: as the client sees it
     heard = [a for a in checkin["answers"] if a["dimension"] == "heard"]
     assert heard and heard[0]["score"] == 5 and not heard[0]["skipped"]
 
@@ -73,7 +71,6 @@ def test_ok_continue_resumes_after_a_pause(rasa_server: RasaServer):
 
 def test_a_long_answer_is_never_met_with_say_it_another_way_and_a_tap_keeps_its_words(rasa_server: RasaServer,
                                                                                         e2e_env):
-    before = {c["checkin_id"] for c in export(e2e_env)}
     sender = f"client-{uuid.uuid4()}"
     rasa_server.send(sender, "check in")
     rasa_server.send(sender, "mostly")
@@ -86,6 +83,6 @@ def test_a_long_answer_is_never_met_with_say_it_another_way_and_a_tap_keeps_its_
         # a tentative reflection or a neutral reply: the client picks a level for what they wrote
         assert set(buttons) <= set(LEVEL_TITLES)
         rasa_server.send(sender, f'/answer{{"level":"{LEVEL_TITLES.index(buttons[0]) + 1}"}}')
-    [checkin] = checkins_of(e2e_env, before)
+    [checkin] = own_checkins(e2e_env, rasa_server.conversation(sender))  # private until shared: as the client sees it
     heard = [a for a in checkin["answers"] if a["dimension"] == "heard"]
     assert heard and heard[0]["text"] == STATEMENT  # their words, not a button title

@@ -9,7 +9,7 @@ no longer exists: the request hangs until some later message for that conversati
 `bench/load.py` and tests/e2e/test_cluster.py hit exactly that when they kill a replica.
 
 This subclass queues again when its ticket has disappeared while waiting, and polls every quarter
-second. Used by endpoints.production.yml (`type: deploy.lock_store.RequeueingRedisLockStore`).
+second. Used by endpoints.production.yml (`type: components.lock_store.RequeueingRedisLockStore`).
 """
 from __future__ import annotations
 

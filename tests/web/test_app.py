@@ -3,11 +3,10 @@ seeded through `Store`, on SQLite and on PostgreSQL: login, sessions, CSRF, bear
 JSON API, exports (identical to `python -m bot.review export`), privacy and escaping."""
 from __future__ import annotations
 
-import base64
 import csv
-import hashlib
 import io
 import json
+import sqlite3
 import subprocess
 import sys
 import time
@@ -20,11 +19,11 @@ import requests
 from bot.crypto import TextCipher, generate_key
 from bot.store import Store
 from bot.web import auth
-from bot.web.testing import (
+from tests.harness import (
     API_TOKEN,
     HOSTILE,
     PASSWORD,
-    PROJECT_ROOT,
+    ROOT,
     SECRET,
     SECRET_WORDS,
     START,
@@ -356,7 +355,7 @@ def test_api_client_checkins_shape(site: Site):
 def _cli_export(site: Site, *args: str) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "bot.review", "export", *args],
-        cwd=PROJECT_ROOT, env=site.env, capture_output=True, text=True, timeout=60, check=True,
+        cwd=ROOT, env=site.env, capture_output=True, text=True, timeout=60, check=True,
     )
     return result.stdout
 
@@ -382,7 +381,7 @@ def test_exports_need_a_login(site: Site):
 
 
 def test_chart_library_is_served_locally(site: Site):
-    chart = Path(PROJECT_ROOT / "bot/web/node_modules/chart.js/dist/chart.umd.js")
+    chart = Path(ROOT / "bot/web/node_modules/chart.js/dist/chart.umd.js")
     if not chart.is_file():
         pytest.skip("Chart.js not installed: run npm ci --prefix bot/web")
     response = requests.get(f"{site.url}/static/vendor/chart.umd.js")
@@ -496,111 +495,6 @@ def test_secure_cookies_and_hsts_when_served_over_https(tmp_path_factory: pytest
         assert "Strict-Transport-Security" not in requests.get(f"{plain.url}/login").headers
 
 
-# --------------------------------------------------------------------------- units and settings
-
-
-def test_password_hashes_verify_and_reject():
-    stored = auth.hash_password("s3cret pass")
-    assert stored.startswith("argon2id:47104:1:1:") and "$" not in stored
-    assert auth.verify_password("s3cret pass", stored)
-    assert not auth.verify_password("s3cret pasS", stored)
-    assert auth.hash_password("same") != auth.hash_password("same")  # salted
-    # PBKDF2-SHA256 hashes (as made by `hash-password --scheme pbkdf2_sha256`) verify too.
-    salt = b"0123456789abcdef"
-    digest = hashlib.pbkdf2_hmac("sha256", b"s3cret pass", salt, 100_000, dklen=32)
-    b64 = lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()  # noqa: E731
-    pbkdf2 = f"pbkdf2_sha256:100000:{b64(salt)}:{b64(digest)}"
-    assert auth.verify_password("s3cret pass", pbkdf2)
-    assert not auth.verify_password("s3cret pas", pbkdf2)
-    assert not auth.verify_password("x", "plain-text-password")
-    # scrypt hashes made before Argon2id became the default still verify.
-    digest = hashlib.scrypt(b"s3cret pass", salt=salt, n=2**15, r=8, p=1, maxmem=128 * 1024 * 1024, dklen=32)
-    scrypt = f"scrypt:32768:8:1:{b64(salt)}:{b64(digest)}"
-    assert auth.verify_password("s3cret pass", scrypt) and not auth.verify_password("s3cret", scrypt)
-    assert auth.hash_password("x", scheme="scrypt").startswith("scrypt:")
-    # Out-of-range Argon2id parameters (a hash that would take all memory) are refused, not run.
-    assert not auth.verify_password("s3cret pass", f"argon2id:99999999:1:1:{b64(salt)}:{b64(digest)}")
-    with pytest.raises(auth.ConfigError):
-        auth.check_hash_format("md5:abc")
-
-
-def test_hash_password_command_reads_stdin(cli_env: dict[str, str]):
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.web", "hash-password"],
-        input="my practice password\n", cwd=PROJECT_ROOT, env=cli_env, capture_output=True, text=True, timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert auth.verify_password("my practice password", result.stdout.strip())
-
-
-def test_server_refuses_to_start_without_its_settings(cli_env: dict[str, str]):
-    # Empty values, so that a developer's .env cannot fill them in.
-    env = dict(cli_env, RAPPORT_REVIEW_USER="", RAPPORT_REVIEW_PASSWORD_HASH="", RAPPORT_REVIEW_SECRET="")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.web"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60,
-    )
-    assert result.returncode == 1
-    assert "RAPPORT_REVIEW_USER" in result.stderr and "RAPPORT_REVIEW_SECRET" in result.stderr
-
-
-def test_login_limiter_window():
-    now = [0.0]
-    limiter = auth.LoginLimiter(auth.LoginLimits(per_address=2, window=60), clock=lambda: now[0])
-    assert limiter.begin("ip", "practice")[0] is not None
-    assert limiter.begin("ip", "practice")[0] is not None
-    assert limiter.begin("ip", "practice") == (None, 61)
-    now[0] = 60.0
-    assert limiter.begin("ip", "practice")[0] is not None
-
-
-def test_login_limiter_counts_per_user_name_and_overall_and_forgives_a_success():
-    now = [0.0]
-    limits = auth.LoginLimits(per_address=3, per_user=4, overall=6, window=60)
-    limiter = auth.LoginLimiter(limits, clock=lambda: now[0])
-    for address in ("a", "b", "c", "d"):  # one guess each from four addresses at one user name
-        assert limiter.begin(address, "Practice")[0] is not None
-    assert limiter.begin("e", "practice ")[0] is None  # the same name, however written
-    assert limiter.begin("e", "someone")[0] is not None
-    assert limiter.begin("f", "another")[0] is not None
-    assert limiter.begin("g", "third")[0] is None  # six in the window from everyone
-    now[0] = 61.0
-    attempt, _ = limiter.begin("a", "practice")
-    assert attempt is not None
-    limiter.succeeded(attempt)  # a success does not count, and its address starts afresh
-    for _ in range(3):
-        assert limiter.begin("a", "x")[0] is not None
-
-
-def test_overview_cache_recomputes_only_what_changed_and_stays_right(sqlite_url: str, cipher: TextCipher):
-    from bot.web.data import CRISIS, OverviewCache, overview
-    from bot.web.testing import add_checkin
-
-    clock = Clock(START)
-    store = Store(sqlite_url, cipher, clock=clock)
-    add_checkin(store, clock, "client-1", [4, 4, 4, 4, 4])
-    add_checkin(store, clock, "client-2", [1, 4, 4, 4, 4])
-    now = [0.0]
-    cache = OverviewCache(store, 15, max_age=300, clock=lambda: now[0])
-    assert [(r.client.id, len(r.alerts)) for r in cache.rows()] == [("client-2", 1), ("client-1", 0)]
-    add_checkin(store, clock, "client-1", [4, 2, 4, 4, 4])  # a new, low check-in
-    rows = cache.rows()
-    assert [a.rule for a in rows[0].alerts] == ["low_item", "item_drop"] and rows[0].client.id == "client-1"
-    store.record_answer(store.last_completed("client-1").id, "heard", 4, "better now")  # changed answer
-    assert [(r.client.id, len(r.alerts)) for r in cache.rows()] == [("client-2", 1), ("client-1", 0)]
-    assert cache.full_passes == 1  # both changes were picked up incrementally
-    store.record_event("client-1", "crisis_unclear")
-    assert cache.rows()[0].attention == CRISIS
-    store.set_label("client-2", "J.D.")  # labels are read fresh every time
-    assert {r.client.label for r in cache.rows()} == {None, "J.D."}
-    assert cache.rows() == overview(store, 15)
-    store.delete_client("client-2")  # fewer check-ins: a full pass
-    assert [r.client.id for r in cache.rows()] == ["client-1"] and cache.full_passes == 2
-    now[0] = 301.0  # and a full pass once the snapshot is older than max_age
-    cache.rows()
-    assert cache.full_passes == 3
-    store.dispose()
-
-
 def test_client_list_search_and_pages(site: Site, http: requests.Session):
     found = http.get(f"{site.url}/", params={"q": site.ids["quiet"][:6]}).text
     assert "1 client matching" in found and f"/clients/{site.ids['quiet']}" in found
@@ -611,13 +505,22 @@ def test_client_list_search_and_pages(site: Site, http: requests.Session):
     assert "Page 1 of" not in http.get(f"{site.url}/", params={"page": "99"}).text  # one page: no pager
 
 
-def test_cookies_are_secure_by_default_whenever_the_page_is_not_on_loopback():
-    from bot.web.settings import load_review_settings
-
-    env = review_env("sqlite:///unused.db", generate_key(), RAPPORT_REVIEW_COOKIE_SECURE="")
-    assert load_review_settings(dict(env, RAPPORT_REVIEW_HOST="0.0.0.0")).cookie_secure
-    assert load_review_settings(dict(env, RAPPORT_REVIEW_HOST="10.1.2.3")).cookie_secure
-    assert not load_review_settings(dict(env, RAPPORT_REVIEW_HOST="127.0.0.1")).cookie_secure
-    assert not load_review_settings(dict(env, RAPPORT_REVIEW_HOST="")).cookie_secure  # the default: loopback
-    explicit = dict(env, RAPPORT_REVIEW_HOST="0.0.0.0", RAPPORT_REVIEW_COOKIE_SECURE="false")
-    assert not load_review_settings(explicit).cookie_secure  # a plain-HTTP test rig may say so
+def test_a_database_failure_gets_the_503_page_and_json(tmp_path: Path):
+    """A store failure while serving gets the 'Database unavailable' page (JSON under /api/), not
+    a bare 500 (its handler logged through app.logger, which Sanic 21.12 does not have)."""
+    database = tmp_path / "rapport.db"
+    key = generate_key()
+    store = Store(f"sqlite:///{database}", TextCipher([key]))
+    store.migrate()
+    store.dispose()
+    with ReviewServer(review_env(f"sqlite:///{database}", key)) as server:
+        http = requests.Session()
+        assert login(http, server.url).status_code == 303
+        with sqlite3.connect(database) as db:  # the database breaks under the running server
+            db.execute("DROP TABLE event")
+        page = http.get(f"{server.url}/")
+        assert page.status_code == 503, page.text
+        assert "Database unavailable" in page.text
+        api = http.get(f"{server.url}/api/alerts")
+        assert api.status_code == 503
+        assert api.json()["error"] == "unavailable"

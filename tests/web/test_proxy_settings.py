@@ -5,7 +5,7 @@ import pytest
 
 from bot.web.auth import ConfigError
 from bot.web.settings import load_review_settings
-from bot.web.testing import review_env
+from tests.harness import review_env
 
 
 def settings(**overrides: str):

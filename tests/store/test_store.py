@@ -492,7 +492,7 @@ def test_key_rotation(store_url: str) -> None:
 def test_key_rotation_covers_more_than_one_batch(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.store._ROTATE_BATCH", 2)
+    monkeypatch.setattr("bot.store.api._ROTATE_BATCH", 2)
     old_key, new_key = generate_key(), generate_key()
     old = Store(sqlite_url, TextCipher([old_key]))
     for i in range(3):
@@ -662,7 +662,7 @@ def test_the_documented_alembic_command_line(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     env = dict(os.environ, RAPPORT_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}")
     alembic = [sys.executable, "-m", "alembic", "-c", "bot/migrations/alembic.ini"]
     upgraded = subprocess.run([*alembic, "upgrade", "head"], cwd=root, env=env, capture_output=True, text=True, timeout=120)

@@ -17,9 +17,9 @@ import pytest
 
 from bot.crypto import TextCipher, generate_key
 from bot.store import Store
-from bot.web.testing import (
+from tests.harness import (
     PASSWORD,
-    PROJECT_ROOT,
+    ROOT,
     START,
     USER,
     Clock,
@@ -29,12 +29,12 @@ from bot.web.testing import (
 )
 from tests.browser import CHROMIUM, chromium
 
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+ARTIFACTS = ROOT / "test-artifacts"
 
 if not os.access(CHROMIUM, os.X_OK):
     pytest.skip(f"{CHROMIUM} is not installed: run scripts/install_browser.sh", allow_module_level=True)
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
-if not (PROJECT_ROOT / "bot/web/node_modules/chart.js/dist/chart.umd.js").is_file():
+if not (ROOT / "bot/web/node_modules/chart.js/dist/chart.umd.js").is_file():
     pytest.skip("Chart.js is not installed: run `npm ci` in bot/web", allow_module_level=True)
 
 # How the page's canvas counts its drawn (non-transparent) pixels.

@@ -1,0 +1,107 @@
+"""What the store hands back: frozen dataclasses of plain, decrypted values."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Mapping, overload
+
+from bot.dimensions import LEVELS
+from bot.store.schema import COMPLETED
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    dimension: str
+    score: int | None
+    text: str
+    followup: str | None
+    skipped: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def level(self) -> str | None:
+        """The words for the score ("mostly"), or None when there is no score."""
+        return LEVELS.get(self.score) if self.score is not None else None
+
+
+@dataclass(frozen=True)
+class EventView:
+    id: int
+    client_id: str
+    checkin_id: int | None
+    kind: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CheckinView:
+    id: int
+    client_id: str
+    channel: str
+    status: str
+    shared: bool
+    started_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    answers: Mapping[str, AnswerView]  # by dimension, in DIMENSIONS order
+    summary: str | None
+    events: tuple[EventView, ...]
+
+
+@dataclass(frozen=True)
+class FinalAnswer:
+    """One answer as written when a check-in is completed (see Store.complete_checkin)."""
+
+    dimension: str
+    score: int | None
+    text: str
+    skipped: bool = False
+    followup: str | None = None
+
+
+@dataclass(frozen=True)
+class ScoreOnlyAnswer:
+    dimension: str
+    score: int | None
+    skipped: bool
+
+
+@dataclass(frozen=True)
+class ScoreCard:
+    """A completed, shared check-in's scores, without any of the client's words."""
+
+    id: int
+    client_id: str
+    started_at: datetime
+    completed_at: datetime | None
+    answers: Mapping[str, ScoreOnlyAnswer] = field(default_factory=dict)
+    status: str = COMPLETED
+    shared: bool = True
+
+
+@dataclass(frozen=True)
+class ClientView:
+    id: str
+    label: str | None
+    created_at: datetime
+    checkin_count: int
+    last_checkin_id: int | None
+    last_checkin_at: datetime | None  # when the latest check-in started
+    last_status: str | None
+    last_shared: bool | None
+
+
+@overload
+def as_utc(value: None) -> None: ...
+@overload
+def as_utc(value: datetime | str) -> datetime: ...
+def as_utc(value: Any) -> datetime | None:
+    """A timestamp read through a subquery (SQLite may hand back text) as aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)

@@ -1,0 +1,60 @@
+"""The `api` blueprint: JSON for a login session or `Authorization: Bearer RAPPORT_REVIEW_API_TOKEN`.
+
+    GET  /api/clients               [{id, short_id, label, attention, alerts, crisis_events, ...}]
+    GET  /api/clients/<id>/checkins {client, checkins: [export record + alerts]}
+    GET  /api/alerts                {alerts, crisis_events}
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Blueprint
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.export import checkin_record
+from bot.web import data
+from bot.web.http import blocking, find_client_detail, json_response, not_found
+from bot.web.present import client_record, event_record
+from bot.web.session import api
+
+
+def client_checkins(detail: data.ClientDetail) -> dict[str, Any]:
+    records = []
+    for checkin in detail.checkins:
+        record = checkin_record(checkin)
+        record["alerts"] = [a.as_dict() for a in detail.alerts_by_checkin.get(checkin.id, [])]
+        records.append(record)
+    return {"client": client_record(detail.row), "checkins": records}
+
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("api", url_prefix="/api")
+
+    @bp.get("/clients")
+    @api
+    async def api_clients(request: Request) -> HTTPResponse:
+        rows = await blocking(request.app.ctx.attention.rows)
+        return json_response({"clients": [client_record(r) for r in rows]})
+
+    @bp.get("/clients/<client_id:str>/checkins")
+    @api
+    async def api_client_checkins(request: Request, client_id: str) -> HTTPResponse:
+        detail = await find_client_detail(request, client_id)
+        if detail is None:
+            return not_found(request)
+        return json_response(client_checkins(detail))
+
+    @bp.get("/alerts")
+    @api
+    async def api_alerts(request: Request) -> HTTPResponse:
+        rows = await blocking(request.app.ctx.attention.rows)
+        return json_response(
+            {
+                "total_below": request.app.ctx.settings.total_below,
+                "alerts": [a.as_dict() for r in rows for a in r.alerts],
+                "crisis_events": [event_record(e) for r in rows for e in r.crisis_events],
+            }
+        )
+
+    return bp

@@ -1,0 +1,52 @@
+"""The `exports` blueprint (login required): every client's check-ins, or one client's, as CSV
+or JSON: the same records and writers (`bot.export`) as `python -m bot.review export`."""
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime, timezone
+
+from sanic import Blueprint
+from sanic.request import Request
+from sanic.response import HTTPResponse, raw
+
+from bot.export import checkin_record, write_csv, write_json
+from bot.store import ClientView, Store
+from bot.web.http import blocking, find_client, not_found
+from bot.web.present import short_id
+from bot.web.session import page
+
+
+def export_response(store: Store, client: ClientView | None, fmt: str) -> HTTPResponse:
+    records = [checkin_record(c) for c in store.checkins(client.id if client else None)]
+    buffer = io.StringIO(newline="")
+    (write_csv if fmt == "csv" else write_json)(records, buffer)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d")
+    scope = f"client-{short_id(client.id)}" if client else "all"
+    filename = re.sub(r"[^A-Za-z0-9._-]", "_", f"rapport-{scope}-{stamp}.{fmt}")
+    content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/json; charset=utf-8"
+    return raw(
+        buffer.getvalue().encode("utf-8"),
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("exports")
+
+    @page
+    async def export_all(request: Request) -> HTTPResponse:
+        return await blocking(export_response, request.app.ctx.store, None, request.path.rsplit(".", 1)[1])
+
+    @page
+    async def export_client(request: Request, client_id: str) -> HTTPResponse:
+        client = await find_client(request, client_id)
+        if client is None:
+            return not_found(request)
+        return await blocking(export_response, request.app.ctx.store, client, request.path.rsplit(".", 1)[1])
+
+    for fmt in ("csv", "json"):
+        bp.add_route(export_all, f"/export.{fmt}", methods=["GET"], name=f"export_all_{fmt}")
+        bp.add_route(export_client, f"/clients/<client_id:str>/export.{fmt}", methods=["GET"], name=f"export_client_{fmt}")
+    return bp

@@ -1,0 +1,100 @@
+"""The `pages` blueprint (login required): the client list, one client's page, and setting a
+client's label."""
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Blueprint
+from sanic.request import Request
+from sanic.response import HTTPResponse, redirect
+
+from bot import insights
+from bot.web import data
+from bot.web.http import blocking, find_client, find_client_detail, form_value, not_found, render
+from bot.web.present import client_url
+from bot.web.session import page
+
+LABEL_MAX = 80
+PAGE_SIZE = 200  # clients per list page; those needing attention come first
+
+
+def client_page_data(detail: data.ClientDetail) -> dict[str, Any]:
+    """What the client page shows besides the detail itself: trend, talking points, summary."""
+    checkins = detail.checkins
+    shared = [c for c in checkins if c.shared]
+    latest_summary = next(
+        (c for c in sorted(shared, key=lambda c: (c.completed_at or c.started_at, c.id), reverse=True) if c.summary),
+        None,
+    )
+    points = insights.trend(checkins)
+    return {
+        "checkins": list(reversed(checkins)),
+        "crisis_events": detail.crisis_events,
+        "alerts": detail.alerts,
+        "alerts_by_checkin": detail.alerts_by_checkin,
+        "talking_points": insights.talking_points(checkins),
+        "trend": points,
+        "chart": insights.chart_data(points),
+        "latest_summary": latest_summary,
+    }
+
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("pages")
+
+    @bp.get("/")
+    @page
+    async def client_list(request: Request) -> HTTPResponse:
+        rows = await blocking(request.app.ctx.attention.rows)
+        crisis_rows = [r for r in rows if r.crisis_events]
+        alert_count = sum(1 for r in rows if r.alerts)
+        query = (request.args.get("q") or "").strip()[:LABEL_MAX]
+        if query:
+            needle = query.casefold()
+            rows = [r for r in rows if r.client.id.startswith(query) or needle in (r.client.label or "").casefold()]
+        pages = max(1, -(-len(rows) // PAGE_SIZE))
+        try:
+            number = min(max(1, int(request.args.get("page") or 1)), pages)
+        except ValueError:
+            number = 1
+        return render(
+            request,
+            "clients.html",
+            rows=rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE],
+            total=len(rows),
+            crisis_rows=crisis_rows,
+            alert_count=alert_count,
+            query=query,
+            page=number,
+            pages=pages,
+        )
+
+    @bp.get("/clients/<client_id:str>")
+    @page
+    async def client_page(request: Request, client_id: str) -> HTTPResponse:
+        detail = await find_client_detail(request, client_id)
+        if detail is None:
+            return not_found(request)
+        return render(
+            request,
+            "client.html",
+            client=detail.client,
+            saved=request.args.get("saved") == "1",
+            label_max=LABEL_MAX,
+            **client_page_data(detail),
+        )
+
+    @bp.post("/clients/<client_id:str>/label")
+    @page
+    async def set_label(request: Request, client_id: str) -> HTTPResponse:
+        client = await find_client(request, client_id)
+        if client is None:
+            return not_found(request)
+        label = " ".join((form_value(request, "label") or "").split())
+        if len(label) > LABEL_MAX:
+            message = f"A label can be at most {LABEL_MAX} characters."
+            return render(request, "error.html", status=400, title="Label too long", message=message)
+        await blocking(request.app.ctx.store.set_label, client.id, label or None)
+        return redirect(client_url(client.id, "?saved=1"), status=303)
+
+    return bp

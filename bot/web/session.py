@@ -1,0 +1,183 @@
+"""Sessions and login: cookies, the `page` (login session) and `api` (session or bearer token)
+guards, CSRF on every POST, and the `session` blueprint (GET/POST /login, POST /logout)."""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable, Coroutine
+from urllib.parse import quote, urlsplit
+
+from sanic import Blueprint
+from sanic.request import Request
+from sanic.response import HTTPResponse, redirect
+
+from bot.web.auth import Session, tokens_match, verify_password
+from bot.web.http import blocking, forbidden, form_value, json_response, render, safe_next
+
+SESSION_COOKIE = "rapport_session"
+LOGIN_COOKIE = "rapport_login"
+FIELD_MAX = 1024
+
+Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]
+
+
+def set_cookie(request: Request, response: HTTPResponse, name: str, value: str, max_age: int, path: str = "/") -> None:
+    response.cookies[name] = value
+    cookie = response.cookies[name]
+    cookie["path"] = path
+    cookie["httponly"] = True
+    cookie["samesite"] = "Strict"
+    cookie["max-age"] = max(0, int(max_age))
+    if request.app.ctx.settings.cookie_secure:
+        cookie["secure"] = True
+
+
+def clear_cookie(request: Request, response: HTTPResponse, name: str, path: str = "/") -> None:
+    set_cookie(request, response, name, "", 0, path)
+
+
+def session_of(request: Request) -> Session | None:
+    ctx = request.app.ctx
+    session = ctx.signer.read_session(request.cookies.get(SESSION_COOKIE))
+    if session is None or session.user != ctx.settings.user or session in ctx.logged_out:
+        return None
+    return session
+
+
+def to_login(request: Request) -> HTTPResponse:
+    target = request.path + (f"?{request.query_string}" if request.query_string else "")
+    response = redirect(f"/login?next={quote(safe_next(target), safe='/')}", status=303)
+    if request.cookies.get(SESSION_COOKIE):
+        clear_cookie(request, response, SESSION_COOKIE)
+    return response
+
+
+def page(handler: Handler) -> Handler:
+    """A page for a logged-in user; others go to the login page and come back after."""
+
+    @wraps(handler)
+    async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        session = session_of(request)
+        if session is None:
+            return to_login(request)
+        request.ctx.session = session
+        request.ctx.csrf = request.app.ctx.signer.csrf_token(session)
+        return await handler(request, *args, **kwargs)
+
+    return wrapped
+
+
+def unauthorized(message: str) -> HTTPResponse:
+    return json_response(
+        {"error": "unauthorized", "message": message},
+        status=401,
+        headers={"WWW-Authenticate": 'Bearer realm="rapport-review"'},
+    )
+
+
+def api(handler: Handler) -> Handler:
+    """A JSON route for a login session or `Authorization: Bearer RAPPORT_REVIEW_API_TOKEN`."""
+
+    @wraps(handler)
+    async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        api_token = request.app.ctx.settings.api_token
+        authorization = request.headers.get("authorization")
+        if authorization is not None:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not api_token:
+                return unauthorized("use Authorization: Bearer <RAPPORT_REVIEW_API_TOKEN>")
+            if not tokens_match(token.strip(), api_token):
+                return unauthorized("wrong API token")
+        elif session_of(request) is None:
+            return unauthorized("log in or send a bearer token")
+        return await handler(request, *args, **kwargs)
+
+    return wrapped
+
+
+async def check_csrf(request: Request) -> HTTPResponse | None:
+    """Request middleware: every POST comes from our own pages, with the right token."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    signer = request.app.ctx.signer
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != (request.headers.get("host") or ""):
+        return forbidden(request, "This form came from another site.")
+    if request.path == "/login":
+        nonce = signer.read_login_nonce(request.cookies.get(LOGIN_COOKIE))
+        expected = signer.login_csrf_token(nonce) if nonce else None
+        if expected is None:
+            # The form is too old (or cookies are off): show a fresh one.
+            response = await login_form(request, error="That form had expired. Please try again.", status=403)
+            return response
+    else:
+        session = session_of(request)
+        if session is None:
+            return None  # the route redirects to the login page
+        expected = signer.csrf_token(session)
+    given = request.headers.get("x-csrf-token") or form_value(request, "csrf_token")
+    if not tokens_match(given, expected):
+        return forbidden(request, "The form's security token is missing or wrong. Reload the page and try again.")
+    return None
+
+
+async def login_form(request: Request, error: str = "", status: int = 200) -> HTTPResponse:
+    signer = request.app.ctx.signer
+    nonce, cookie = signer.new_login_nonce()
+    response = render(
+        request,
+        "login.html",
+        status=status,
+        csrf=signer.login_csrf_token(nonce),
+        next=safe_next(request.args.get("next") or form_value(request, "next")),
+        error=error,
+    )
+    set_cookie(request, response, LOGIN_COOKIE, cookie, 3600, path="/login")
+    return response
+
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("session")
+
+    @bp.get("/login")
+    async def login_page(request: Request) -> HTTPResponse:
+        if session_of(request) is not None:
+            return redirect(safe_next(request.args.get("next")), status=303)
+        return await login_form(request)
+
+    @bp.post("/login")
+    async def login(request: Request) -> HTTPResponse:
+        ctx = request.app.ctx
+        settings, limiter = ctx.settings, ctx.limiter
+        # The client's address as the trusted proxy reports it (Sanic's FORWARDED_SECRET /
+        # PROXIES_COUNT), else the connection's.
+        address = request.remote_addr or request.ip or "unknown"
+        user = (form_value(request, "username") or "")[:FIELD_MAX]
+        password = (form_value(request, "password") or "")[:FIELD_MAX]
+        attempt, wait = limiter.begin(address, user)  # counted now, before the slow hash
+        if attempt is None:
+            response = await login_form(
+                request, error=f"Too many failed attempts. Try again in {max(1, wait // 60)} minute(s).", status=429
+            )
+            response.headers["Retry-After"] = str(wait)
+            return response
+        # Always verify a hash, so a wrong user name takes as long as a wrong password.
+        password_ok = await blocking(verify_password, password, settings.password_hash)
+        if not (password_ok and tokens_match(user, settings.user)):
+            return await login_form(request, error="Wrong user name or password.", status=401)
+        limiter.succeeded(attempt)
+        _session, cookie = ctx.signer.new_session(settings.user, settings.session_minutes)
+        response = redirect(safe_next(form_value(request, "next")), status=303)
+        set_cookie(request, response, SESSION_COOKIE, cookie, int(settings.session_minutes * 60))
+        clear_cookie(request, response, LOGIN_COOKIE, path="/login")
+        return response
+
+    @bp.post("/logout")
+    async def logout(request: Request) -> HTTPResponse:
+        session = session_of(request)
+        if session is not None:
+            request.app.ctx.logged_out.add(session)
+        response = redirect("/login", status=303)
+        clear_cookie(request, response, SESSION_COOKIE)
+        return response
+
+    return bp
