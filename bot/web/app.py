@@ -13,6 +13,7 @@ JSON API (a login session or `Authorization: Bearer RAPPORT_REVIEW_API_TOKEN`; 4
     GET  /api/clients               [{id, short_id, label, attention, alerts, crisis_events, ...}]
     GET  /api/clients/<id>/checkins {client, checkins: [export record + alerts]}
     GET  /api/alerts                {alerts, crisis_events}
+    GET  /api/fhir[?client=<id>]    FHIR R4 Bundle: Questionnaire + QuestionnaireResponses (bot.fhir)
 
 Privacy: private check-ins appear only as "a private check-in on <date>", through
 `bot.review.checkin_record`; alerts, trends and talking points use shared check-ins only.
@@ -37,7 +38,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse, html, raw, redirect
 
-from bot import insights
+from bot import fhir, insights
 from bot.dimensions import DIMENSIONS, LEVELS, QUESTIONS
 from bot.review import checkin_record, private_note, write_csv, write_json
 from bot.store import CheckinView, ClientView, EventView, Store, StoreError
@@ -571,6 +572,16 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
         if client is None:
             return not_found(request)
         return _json(await blocking(_client_checkins, client))
+
+    @app.get("/api/fhir")  # a FHIR R4 Bundle of shared, completed check-ins (bot.fhir); ?client=ID for one
+    @api
+    async def api_fhir(request: Request) -> HTTPResponse:
+        wanted = request.args.get("client")
+        client = await find_client(wanted) if wanted else None
+        if wanted and client is None:
+            return not_found(request)
+        document = await blocking(fhir.export, store, settings.base.extra, client.id if client else None)
+        return raw(fhir.dumps(document), content_type=fhir.MEDIA_TYPE)
 
     @app.get("/api/alerts")
     @api
