@@ -4,6 +4,7 @@ Pages (login required; a missing or expired session redirects to /login):
     GET  /                          clients, sorted by what needs attention
     GET  /clients/<id>              one client: crisis events, alerts, talking points, trend
                                     chart, latest summary, every check-in
+    GET  /clients/<id>/report       the same as a printable report (bot.report): print or save as PDF
     POST /clients/<id>/label        set or clear the practice's label for a client
     GET  /export.csv | /export.json                     every client's check-ins
     GET  /clients/<id>/export.csv | /clients/<id>/export.json
@@ -38,7 +39,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse, html, raw, redirect
 
-from bot import fhir, insights
+from bot import fhir, insights, report
 from bot.dimensions import DIMENSIONS, LEVELS, QUESTIONS
 from bot.review import checkin_record, private_note, write_csv, write_json
 from bot.store import CheckinView, ClientView, EventView, Store, StoreError
@@ -93,6 +94,7 @@ RULE_NAMES = {
 STATIC_FILES = {
     "review.css": (STATIC_DIR / "review.css", "text/css; charset=utf-8"),
     "review.js": (STATIC_DIR / "review.js", "text/javascript; charset=utf-8"),
+    "report.css": (STATIC_DIR / "report.css", "text/css; charset=utf-8"),
     "vendor/chart.umd.js": (CHART_JS, "text/javascript; charset=utf-8"),
 }
 
@@ -468,11 +470,6 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
         checkins = store.checkins(client.id)
         crisis = data.crisis_events(store, client.id)
         by_checkin = insights.alerts_by_checkin(checkins, settings.total_below)
-        shared = [c for c in checkins if c.shared]
-        latest_summary = next(
-            (c for c in sorted(shared, key=lambda c: (c.completed_at or c.started_at, c.id), reverse=True) if c.summary),
-            None,
-        )
         points = insights.trend(checkins)
         return {
             "checkins": list(reversed(checkins)),
@@ -482,7 +479,7 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
             "talking_points": insights.talking_points(checkins),
             "trend": points,
             "chart": insights.chart_data(points),
-            "latest_summary": latest_summary,
+            "latest_summary": report.latest_summary(checkins),
         }
 
     @app.get("/clients/<client_id:str>")
@@ -500,6 +497,15 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
             label_max=LABEL_MAX,
             **details,
         )
+
+    @app.get("/clients/<client_id:str>/report")  # one client's printable report (bot.report)
+    @page
+    async def client_report(request: Request, client_id: str) -> HTTPResponse:
+        client = await find_client(client_id)
+        if client is None:
+            return not_found(request)
+        details = await blocking(report.build, store, client, settings.total_below)
+        return render(request, "report.html", client=client, **details)
 
     @app.post("/clients/<client_id:str>/label")
     @page
