@@ -371,7 +371,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     export = commands.add_parser("export", help="every stored check-in with its answers")
-    export.add_argument("--format", choices=("json", "csv", "fhir"), required=True)
+    export.add_argument(
+        "--format",
+        choices=("json", "csv", "fhir"),
+        required=True,
+        help="json (exact), csv (one row per answer) or fhir (an R4 Bundle of completed, shared check-ins)",
+    )
     export.add_argument("--client", metavar="CLIENT_ID", help="only this client's check-ins")
     export.add_argument("--output", "-o", metavar="FILE", help="write here (mode 600), not stdout")
     export.add_argument(

@@ -240,6 +240,13 @@ def test_cli_export_format_fhir(cli_env: dict[str, str], tmp_path: Path):
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
     assert len(responses(json.loads(target.read_text(encoding="utf-8")))) == 2
 
+    # The client's own copy (the existing export rule): their private check-in, in full.
+    result = run(env, "export", "--format", "fhir", "--client", PRIVATE, "--include-private")
+    assert result.returncode == 0, result.stderr
+    (own,) = responses(json.loads(result.stdout))
+    assert nested_words(items(own)["team"]) == {"team.words": PRIVATE_WORDS}
+    assert run(env, "export", "--format", "fhir", "--include-private").returncode == 1
+
     result = run(dict(env, **{fhir.SYSTEM_SETTING: "no scheme"}), "export", "--format", "fhir")
     assert result.returncode == 1 and fhir.SYSTEM_SETTING in result.stderr and not result.stdout
 
