@@ -16,7 +16,8 @@ The mapping:
   `subject` = a logical reference by identifier: the client's id under the practice's own system
   (RAPPORT_FHIR_IDENTIFIER_SYSTEM). Each answered item has one `valueCoding` answer, with the
   client's words as nested text items; a skipped item has no answer, only the data-absent-reason
-  extension ("asked-declined").
+  extension ("asked-declined"); an item stored without a score (not skipped) likewise has none
+  ("unknown"), its words nested under the item itself.
 - What is left out: check-ins that are not completed (in progress, paused, abandoned), private
   check-ins (none of their answers, words or summary leave: the export privacy rule of
   bot.review; with --include-private only for a client's own copy), summaries (made from the

@@ -190,6 +190,19 @@ def test_bundle_from_a_real_store(seeded):
     assert [r["identifier"] for r in responses(again)] == [r["identifier"] for r in found]
 
 
+def test_an_item_without_a_score_keeps_its_words_without_an_answer(sqlite_store: Store):
+    checkin = sqlite_store.start_checkin(SHARED, "rest", True)
+    sqlite_store.record_answer(checkin, "team", None, "hard to say, some weeks yes")
+    sqlite_store.record_answer(checkin, "heard", 4, "")
+    sqlite_store.complete_checkin(checkin, "summary")
+    (response,) = responses(fhir.export(sqlite_store, {}))
+    team, heard = items(response)["team"], items(response)["heard"]
+    assert "answer" not in team
+    assert team["extension"] == [{"url": fhir.DATA_ABSENT_REASON, "valueCode": "unknown"}]
+    assert nested_words(team) == {"team.words": "hard to say, some weeks yes"}
+    assert heard["answer"] == [{"valueCoding": {"system": fhir.load_spec().level_system, "code": "4", "display": "mostly"}}]
+
+
 def test_one_client_and_the_clients_own_copy(seeded):
     store, ids = seeded
     assert responses(fhir.export(store, {}, PRIVATE)) == []
