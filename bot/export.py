@@ -124,7 +124,7 @@ def csv_rows(records: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
             yield {key: _csv_cell(row.get(key)) for key in CSV_COLUMNS}
 
 
-def write_json(records: list[dict[str, Any]], out: TextIO) -> None:
+def write_json(records: list[dict[str, Any]] | dict[str, Any], out: TextIO) -> None:
     json.dump(records, out, ensure_ascii=False, indent=2)
     out.write("\n")
 

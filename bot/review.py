@@ -2,7 +2,7 @@
 
     python -m bot.review list                         clients, their last check-in and its status
     python -m bot.review show CLIENT_ID               one client's check-ins with their answers
-    python -m bot.review export --format json|csv [--client CLIENT_ID] [--output FILE]
+    python -m bot.review export --format json|csv|fhir [--client CLIENT_ID] [--output FILE]
     python -m bot.review purge [--older-than 180d]    delete check-ins idle longer than that
     python -m bot.review rotate-keys                  re-encrypt all stored text with the newest key
     python -m bot.review migrate                      create / upgrade the database schema
@@ -15,7 +15,8 @@ of at least 6 characters (except for `delete`, which needs the whole id).
 Privacy and export formats: see `bot.export`, which builds the records (the web app's
 exports and API use the same ones). `--include-private` (with `show`, or `export --client`)
 includes private check-ins in full; use it ONLY to give clients a copy of their own data at their
-request, never for the practice's review.
+request, never for the practice's review. FHIR (`--format fhir`) is an R4 Bundle for a practice's
+health record system (bot.fhir, docs/interop.md): completed, shared check-ins only.
 """
 from __future__ import annotations
 
@@ -25,8 +26,9 @@ import os
 import re
 import sys
 from datetime import datetime, timedelta
-from typing import Sequence, TextIO
+from typing import Any, Callable, Sequence, TextIO
 
+from bot import fhir
 from bot.config import load_settings
 from bot.export import CSV_COLUMNS, checkin_record, hidden, private_note, write_csv, write_json  # noqa: F401 (CSV_COLUMNS)
 from bot.store import CheckinView, ClientView, Store, StoreError
@@ -147,16 +149,27 @@ def cmd_export(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     if args.include_private and not args.client:
         raise CliError("--include-private needs --client: it is only for a client's own data export")
     client_id = _resolve_client(store, args.client).id if args.client else None
-    records = [checkin_record(c, args.include_private) for c in store.checkins(client_id)]
-    writer = write_json if args.format == "json" else write_csv
+    if args.format == "fhir":  # a FHIR R4 Bundle (bot.fhir): the Questionnaire, then the responses
+        try:
+            system = fhir.identifier_system(args.env)
+        except ValueError as exc:
+            raise CliError(f"bad setting in the environment or .env: {exc}") from None
+        bundle = fhir.bundle(store.checkins(client_id), system, include_private=args.include_private)
+        payload: Any = bundle
+        writer: Callable[[Any, TextIO], None] = write_json
+        count = len(bundle["entry"]) - 1
+    else:
+        payload = [checkin_record(c, args.include_private) for c in store.checkins(client_id)]
+        writer = write_json if args.format == "json" else write_csv
+        count = len(payload)
     if args.output:
         # The export holds clients' words in plain text: readable by the owner only.
         descriptor = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with open(descriptor, "w", encoding="utf-8", newline="") as handle:
-            writer(records, handle)
-        print(f"Wrote {len(records)} check-ins to {args.output}.", file=sys.stderr)
+            writer(payload, handle)
+        print(f"Wrote {count} check-ins to {args.output}.", file=sys.stderr)
     else:
-        writer(records, out)
+        writer(payload, out)
     return 0
 
 
@@ -236,7 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     export = commands.add_parser("export", help="every stored check-in with its answers")
-    export.add_argument("--format", choices=("json", "csv"), required=True)
+    export.add_argument(
+        "--format",
+        choices=("json", "csv", "fhir"),
+        required=True,
+        help="json (exact), csv (one row per answer) or fhir (an R4 Bundle of completed, shared check-ins)",
+    )
     export.add_argument("--client", metavar="CLIENT_ID", help="only this client's check-ins")
     export.add_argument("--output", "-o", metavar="FILE", help="write here (mode 600), not stdout")
     export.add_argument(
@@ -288,6 +306,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         except ValueError as exc:
             raise CliError(f"bad setting in the environment or .env: {exc}") from None
         args.retention_days = settings.retention_days
+        args.env = settings.extra
         store = Store.from_settings(settings)
         try:
             return COMMANDS[args.command](store, args, out)

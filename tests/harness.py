@@ -17,14 +17,16 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import requests
 
+from bot.crypto import TextCipher, generate_key
 from bot.dimensions import DIMENSIONS
 from bot.store import Store
 
@@ -416,3 +418,17 @@ def free_block(size: int) -> int:
             for s in sockets:
                 s.close()
     raise RuntimeError("no block of free ports")
+
+
+@contextmanager
+def seeded_server(database_url: str, **env: str) -> Iterator[tuple[ReviewServer, dict[str, str]]]:
+    """The real review server on a new database seeded with `seed_sample`; yields it and the
+    sample's client ids by role. `env` overrides settings (see `review_env`)."""
+    key = generate_key()
+    clock = Clock(START)
+    store = Store(database_url, TextCipher([key]), clock=clock)
+    store.migrate()
+    ids = seed_sample(store, clock)
+    store.dispose()
+    with ReviewServer(review_env(database_url, key, **env)) as server:
+        yield server, ids

@@ -3,6 +3,7 @@
     GET  /api/clients               [{id, short_id, label, attention, alerts, crisis_events, ...}]
     GET  /api/clients/<id>/checkins {client, checkins: [export record + alerts]}
     GET  /api/alerts                {alerts, crisis_events}
+    GET  /api/fhir[?client=<id>]    FHIR R4 Bundle: Questionnaire + QuestionnaireResponses (bot.fhir)
 """
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from typing import Any
 
 from sanic import Blueprint
 from sanic.request import Request
-from sanic.response import HTTPResponse
+from sanic.response import HTTPResponse, raw
 
+from bot import fhir
 from bot.export import checkin_record
 from bot.web import data
-from bot.web.http import blocking, find_client_detail, json_response, not_found
+from bot.web.http import blocking, find_client, find_client_detail, json_response, not_found
 from bot.web.present import client_record, event_record
 from bot.web.session import api
 
@@ -44,6 +46,17 @@ def blueprint() -> Blueprint:
         if detail is None:
             return not_found(request)
         return json_response(client_checkins(detail))
+
+    @bp.get("/fhir")  # a FHIR R4 Bundle of shared, completed check-ins (bot.fhir); ?client=ID for one
+    @api
+    async def api_fhir(request: Request) -> HTTPResponse:
+        wanted = request.args.get("client")
+        client = await find_client(request, wanted) if wanted else None
+        if wanted and client is None:
+            return not_found(request)
+        store, settings = request.app.ctx.store, request.app.ctx.settings
+        document = await blocking(fhir.export, store, settings.base.extra, client.id if client else None)
+        return raw(fhir.dumps(document), content_type=fhir.MEDIA_TYPE)
 
     @bp.get("/alerts")
     @api

@@ -4,6 +4,7 @@ Pages (login required; a missing or expired session redirects to /login), `bot.w
     GET  /                          clients, sorted by what needs attention
     GET  /clients/<id>              one client: crisis events, alerts, talking points, trend
                                     chart, latest summary, every check-in
+    GET  /clients/<id>/report       the same as a printable report (bot.report): print or save as PDF
     POST /clients/<id>/label        set or clear the practice's label for a client
 Exports, `bot.web.exports`:
     GET  /export.csv | /export.json                     every client's check-ins
@@ -12,7 +13,8 @@ Login, `bot.web.session` (also the `page` and `api` guards and CSRF on every POS
     GET  /login, POST /login, POST /logout
 JSON API (a login session or `Authorization: Bearer RAPPORT_REVIEW_API_TOKEN`; 401 otherwise),
 `bot.web.api`:
-    GET  /api/clients, GET /api/clients/<id>/checkins, GET /api/alerts
+    GET  /api/clients, GET /api/clients/<id>/checkins, GET /api/alerts,
+    GET  /api/fhir[?client=<id>] (a FHIR R4 Bundle, bot.fhir)
 Static files and the health check, `bot.web.static`.
 Shared request helpers, security headers and error pages: `bot.web.http`; names, dates and
 templates: `bot.web.present`; the client list and a client's detail: `bot.web.data`.

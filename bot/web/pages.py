@@ -1,5 +1,5 @@
-"""The `pages` blueprint (login required): the client list, one client's page, and setting a
-client's label."""
+"""The `pages` blueprint (login required): the client list, one client's page, its printable
+report (bot.report), and setting a client's label."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,7 +8,7 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, redirect
 
-from bot import insights
+from bot import insights, report
 from bot.web import data
 from bot.web.http import blocking, find_client, find_client_detail, form_value, not_found, render
 from bot.web.present import client_url
@@ -21,11 +21,6 @@ PAGE_SIZE = 200  # clients per list page; those needing attention come first
 def client_page_data(detail: data.ClientDetail) -> dict[str, Any]:
     """What the client page shows besides the detail itself: trend, talking points, summary."""
     checkins = detail.checkins
-    shared = [c for c in checkins if c.shared]
-    latest_summary = next(
-        (c for c in sorted(shared, key=lambda c: (c.completed_at or c.started_at, c.id), reverse=True) if c.summary),
-        None,
-    )
     points = insights.trend(checkins)
     return {
         "checkins": list(reversed(checkins)),
@@ -35,7 +30,7 @@ def client_page_data(detail: data.ClientDetail) -> dict[str, Any]:
         "talking_points": insights.talking_points(checkins),
         "trend": points,
         "chart": insights.chart_data(points),
-        "latest_summary": latest_summary,
+        "latest_summary": report.latest_summary(checkins),
     }
 
 
@@ -83,6 +78,16 @@ def blueprint() -> Blueprint:
             label_max=LABEL_MAX,
             **client_page_data(detail),
         )
+
+    @bp.get("/clients/<client_id:str>/report")  # one client's printable report (bot.report)
+    @page
+    async def client_report(request: Request, client_id: str) -> HTTPResponse:
+        client = await find_client(request, client_id)
+        if client is None:
+            return not_found(request)
+        settings = request.app.ctx.settings
+        details = await blocking(report.build, request.app.ctx.store, client, settings.total_below)
+        return render(request, "report.html", client=client, **details)
 
     @bp.post("/clients/<client_id:str>/label")
     @page

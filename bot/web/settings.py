@@ -12,6 +12,7 @@
     RAPPORT_REVIEW_COOKIE_SECURE     Secure cookies and HSTS (HTTPS only); empty: on whenever the
                                      host is not loopback, off on 127.0.0.1 (plain-HTTP development)
     RAPPORT_ALERT_TOTAL_BELOW        alert when a check-in's total (of 25) is below this (15)
+    RAPPORT_FHIR_IDENTIFIER_SYSTEM   the practice's URI for client ids in FHIR exports (bot.fhir)
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
+from bot import fhir
 from bot.config import Settings, is_loopback, load_settings
 from bot.insights import DEFAULT_TOTAL_BELOW, MAX_TOTAL
 from bot.web.auth import MIN_SECRET_LENGTH, ConfigError, check_hash_format
@@ -97,6 +99,10 @@ def load_review_settings(env: Mapping[str, str] | None = None) -> ReviewSettings
             "(make one with: .venv/bin/python -m bot.web new-secret)"
         )
     host = (env.get("RAPPORT_REVIEW_HOST") or "").strip() or HOST
+    try:  # checked here so a bad value stops the app at start, not its FHIR export later
+        fhir.identifier_system(env)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     api_token = (env.get("RAPPORT_REVIEW_API_TOKEN") or "").strip()
     if api_token and len(api_token) < MIN_API_TOKEN_LENGTH:
         raise ConfigError(

@@ -15,18 +15,7 @@ from typing import Iterator
 
 import pytest
 
-from bot.crypto import TextCipher, generate_key
-from bot.store import Store
-from tests.harness import (
-    PASSWORD,
-    ROOT,
-    START,
-    USER,
-    Clock,
-    ReviewServer,
-    review_env,
-    seed_sample,
-)
+from tests.harness import PASSWORD, ROOT, USER, ReviewServer, seeded_server
 from tests.browser import CHROMIUM, chromium
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -52,15 +41,8 @@ COUNT_PIXELS = """(canvas) => {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ReviewServer, dict[str, str]]]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'rapport.db'}"
-    key = generate_key()
-    clock = Clock(START)
-    store = Store(url, TextCipher([key]), clock=clock)
-    store.migrate()
-    ids = seed_sample(store, clock)
-    store.dispose()
-    with ReviewServer(review_env(url, key)) as running:
-        yield running, ids
+    with seeded_server(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'rapport.db'}") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
