@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import alert_practice, client_of, pause_checkin, settings, with_store
+from bot import metrics
 from bot.resources import crisis_message, safe_ack_message, safety_check_question
 from bot.vocabulary import CRISIS, CRISIS_UNCLEAR
 
@@ -18,6 +19,7 @@ def pause_and_flag(tracker: Tracker, kind: str) -> List[EventType]:
     client = client_of(tracker)
     checkin_id: Optional[int] = tracker.get_slot("checkin_id")
     pause_checkin(tracker)
+    metrics.CRISIS_EVENTS.labels(kind).inc()
     with_store("record_event", lambda s: s.record_event(client, kind, checkin_id))
     alert_practice(tracker, kind)
     return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("pending_answer", None)]

@@ -18,6 +18,8 @@ import urllib.request
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+from bot import metrics
+
 logger = logging.getLogger(__name__)
 
 # Keys that might carry what the client wrote. Matched case-insensitively, also as part of a key
@@ -43,6 +45,10 @@ def _retryable_status(status: int) -> bool:
     return status >= 500 or status == 429
 
 
+def _kind(payload: Any) -> str:
+    return str(payload.get("kind", "?"))[:40] if isinstance(payload, Mapping) else "?"
+
+
 def notify_practice(
     webhook_url: str,
     payload: dict,
@@ -55,11 +61,17 @@ def notify_practice(
 
     Makes at most 1 + `retries` attempts, each bounded by `timeout` seconds; retries on
     connection errors, timeouts, 5xx and 429, waiting `backoff`, 2x`backoff`, ... in between.
-    A 4xx other than 429 is not retried. Never raises.
+    A 4xx other than 429 is not retried. Never raises. Counted in bot/metrics.py by kind.
     """
+    delivered = _deliver(webhook_url, payload, timeout=timeout, retries=retries, backoff=backoff)
+    (metrics.ALERTS_DELIVERED if delivered else metrics.ALERTS_FAILED).labels(_kind(payload)).inc()
+    return delivered
+
+
+def _deliver(webhook_url: str, payload: dict, *, timeout: float, retries: int, backoff: float) -> bool:
     kind = "?"
     try:
-        kind = str(payload.get("kind", "?"))[:40] if isinstance(payload, Mapping) else "?"
+        kind = _kind(payload)
         scheme = urlsplit(webhook_url or "").scheme.lower()
         if scheme not in ("http", "https"):
             logger.warning("practice webhook not sent (kind=%s): no http(s) URL configured", kind)

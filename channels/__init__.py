@@ -7,5 +7,7 @@ whose `${VARS}` these classes expand themselves (see `channels.common.expand_env
 whose variables are unset is simply off and one credentials.yml serves development and production.
 """
 from bot.config import load_dotenv_file
+from bot.logs import configure as _configure_logs
 
 load_dotenv_file()  # a plain `rasa run` reads credentials.yml's ${VARS} from `.env` too
+_configure_logs()  # Rapport's own loggers write JSON lines (docs/operations.md)

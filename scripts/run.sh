@@ -28,7 +28,7 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 
 for _ in $(seq 1 120); do
-  curl -fs http://127.0.0.1:5055/health >/dev/null 2>&1 && break
+  curl -fs http://127.0.0.1:5055/readyz >/dev/null 2>&1 && break
   kill -0 "$actions_pid" 2>/dev/null || { echo "The action server failed to start; see var/actions.log" >&2; exit 1; }
   sleep 0.5
 done

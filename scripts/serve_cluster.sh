@@ -154,10 +154,11 @@ if [ -n "${RAPPORT_REVIEW_USER:-}" ] && [ -n "${RAPPORT_REVIEW_PASSWORD_HASH:-}"
   review_url="http://$HOST:$REVIEW_PORT"
 fi
 
-wait_for "http://127.0.0.1:${ACTIONS_PORT}/health" "$actions_pid" "$DIR/actions.log"
-[ -z "$review_url" ] || wait_for "http://127.0.0.1:${REVIEW_BACKEND_PORT}/healthz" "$review_pid" "$DIR/review.log"
+# Ready (docs/operations.md): the store migrated; each replica's model, PostgreSQL, Redis, RabbitMQ.
+wait_for "http://127.0.0.1:${ACTIONS_PORT}/readyz" "$actions_pid" "$DIR/actions.log"
+[ -z "$review_url" ] || wait_for "http://127.0.0.1:${REVIEW_BACKEND_PORT}/readyz" "$review_pid" "$DIR/review.log"
 for i in $(seq 1 "$REPLICAS"); do
-  wait_for "http://127.0.0.1:${replica_ports[$((i-1))]}/" "${replica_pids[$((i-1))]}" "$DIR/replica-$i.log"
+  wait_for "http://127.0.0.1:${replica_ports[$((i-1))]}/readyz" "${replica_pids[$((i-1))]}" "$DIR/replica-$i.log"
 done
 
 # --- nginx ----------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 from sqlalchemy import Column, Table, bindparam, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
+from bot import metrics
 from bot.crypto import DecryptionError
 from bot.store.checks import (
     check_answer,
@@ -63,6 +64,10 @@ class Store(StoreReads):
         if found is None:
             raise NotFoundError(f"no check-in with id {checkin_id!r}")
 
+    @staticmethod
+    def _status_of(session: Session, checkin_id: int) -> str | None:
+        return session.execute(select(checkin_table.c.status).where(checkin_table.c.id == checkin_id)).scalar()
+
     def _touch(self, session: Session, checkin_id: int, now: datetime, **values: Any) -> None:
         result = session.execute(
             update(checkin_table)
@@ -88,14 +93,14 @@ class Store(StoreReads):
         now = self._clock()
         with self._transaction() as session:
             self._ensure_client(session, client_id, now)
-            session.execute(
+            abandoned = session.execute(
                 update(checkin_table)
                 .where(
                     checkin_table.c.client_id == client_id,
                     checkin_table.c.status.in_(OPEN_STATUSES),
                 )
                 .values(status=ABANDONED, updated_at=now)
-            )
+            ).rowcount
             result = session.execute(
                 checkin_table.insert().values(
                     client_id=client_id,
@@ -107,7 +112,10 @@ class Store(StoreReads):
                     completed_at=None,
                 )
             )
-            return int(result.inserted_primary_key[0])
+            checkin_id = int(result.inserted_primary_key[0])
+        metrics.CHECKINS_STARTED.inc()
+        metrics.CHECKINS_ABANDONED.inc(max(0, abandoned or 0))
+        return checkin_id
 
     def record_answer(
         self,
@@ -184,10 +192,12 @@ class Store(StoreReads):
             raise ValueError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
         now = self._clock()
         with self._transaction() as session:
+            previous = self._status_of(session, checkin_id)
             values: dict[str, Any] = {"status": status}
             if status == COMPLETED:
                 values["completed_at"] = func.coalesce(checkin_table.c.completed_at, now)
             self._touch(session, checkin_id, now, **values)
+        _count_status_change(previous, status)
 
     def set_shared(self, checkin_id: int, shared: bool) -> None:
         """Whether this check-in is visible to the therapist."""
@@ -212,6 +222,7 @@ class Store(StoreReads):
             check_answer(answer)
         now = self._clock()
         with self._transaction() as session:
+            previous = self._status_of(session, checkin_id)
             self._touch(
                 session,
                 checkin_id,
@@ -231,6 +242,7 @@ class Store(StoreReads):
                     index_elements=["checkin_id"], set_={"text": insert.excluded.text}
                 )
             )
+        _count_status_change(previous, COMPLETED)
 
     def record_event(self, client_id: str, kind: str, checkin_id: int | None = None) -> int:
         """Record that something happened (e.g. "crisis"); never the message text. Returns its id."""
@@ -345,3 +357,13 @@ class Store(StoreReads):
                     params,
                 )
                 last = rows[-1][0]
+
+
+def _count_status_change(previous: str | None, status: str) -> None:
+    """Counts a check-in that became completed or abandoned (bot/metrics.py); a retry counts once."""
+    if previous == status:
+        return
+    if status == COMPLETED:
+        metrics.CHECKINS_COMPLETED.inc()
+    elif status == ABANDONED:
+        metrics.CHECKINS_ABANDONED.inc()

@@ -1,6 +1,6 @@
 """Run the review page, or make the secrets it needs.
 
-    python -m bot.web                  serve on 127.0.0.1:$RAPPORT_REVIEW_PORT (default 5080)
+    python -m bot.web                  serve on $RAPPORT_REVIEW_HOST:$RAPPORT_REVIEW_PORT (127.0.0.1:5080)
     python -m bot.web hash-password    read a password (twice, hidden) and print its hash for
                                        RAPPORT_REVIEW_PASSWORD_HASH (reads one line from stdin
                                        when stdin is not a terminal)
@@ -103,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(new_secret())
         return 0
     logging.getLogger("sanic.root").setLevel(logging.WARNING)
+    from bot.logs import configure as configure_logs
+
+    logging.basicConfig(level=logging.INFO)
+    configure_logs()  # Rapport's own loggers write JSON lines (docs/operations.md)
     return _serve()
 
 

@@ -32,7 +32,7 @@ from sanic import Sanic
 from sanic.log import logger
 
 from bot.store import Store, StoreError
-from bot.web import api, data, exports, http, pages, session, static
+from bot.web import api, data, exports, health, http, pages, session, static
 from bot.web.auth import LoggedOut, LoginLimiter, Signer
 from bot.web.present import CHART_JS, templates
 from bot.web.settings import ReviewSettings
@@ -45,9 +45,9 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
     app.config.REQUEST_MAX_SIZE = 64 * 1024
     app.config.KEEP_ALIVE_TIMEOUT = 15
     app.config.GRACEFUL_SHUTDOWN_TIMEOUT = 3.0
-    app.config.FORWARDED_SECRET = None
+    app.config.FORWARDED_SECRET = settings.forwarded_secret or None
     app.config.REAL_IP_HEADER = None
-    app.config.PROXIES_COUNT = 0
+    app.config.PROXIES_COUNT = settings.proxies_count
     app.ctx.store = store
     app.ctx.settings = settings
     app.ctx.templates = templates()
@@ -70,6 +70,6 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
 
     app.on_request(session.check_csrf)
     http.install(app)
-    for part in (session, pages, exports, api, static):
+    for part in (session, pages, exports, api, static, health):  # health: /healthz, /readyz, /metrics
         app.blueprint(part.blueprint())
     return app

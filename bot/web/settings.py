@@ -1,6 +1,8 @@
 """The review page's settings, from the environment / `.env` (see `load_review_settings`).
 
-    RAPPORT_REVIEW_PORT              port on 127.0.0.1 (default 5080)
+    RAPPORT_REVIEW_PORT              port (default 5080)
+    RAPPORT_PROXIES_COUNT            proxies in front that add to X-Forwarded-For (default 0: ignored)
+    RAPPORT_FORWARDED_SECRET         trust a `Forwarded` header only with this secret (default: ignored)
     RAPPORT_REVIEW_USER              the practice account's user name (required)
     RAPPORT_REVIEW_PASSWORD_HASH     its password hash: python -m bot.web hash-password (required)
     RAPPORT_REVIEW_SECRET            signs session cookies, >= 32 chars: python -m bot.web new-secret
@@ -41,6 +43,8 @@ class ReviewSettings:
     cookie_secure: bool = False
     total_below: float = DEFAULT_TOTAL_BELOW
     host: str = HOST
+    proxies_count: int = 0
+    forwarded_secret: str = ""
 
 
 def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
@@ -117,4 +121,6 @@ def load_review_settings(env: Mapping[str, str] | None = None) -> ReviewSettings
         cookie_secure=_flag(env, "RAPPORT_REVIEW_COOKIE_SECURE", default=not is_loopback(host)),
         total_below=_number(env, "RAPPORT_ALERT_TOTAL_BELOW", DEFAULT_TOTAL_BELOW, 0, MAX_TOTAL + 1),
         host=host,
+        proxies_count=int(_number(env, "RAPPORT_PROXIES_COUNT", 0, 0, 10)),
+        forwarded_secret=(env.get("RAPPORT_FORWARDED_SECRET") or "").strip(),
     )

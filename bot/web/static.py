@@ -1,12 +1,12 @@
-"""The `files` blueprint: our own static files, Chart.js from node_modules (no CDN), the favicon
-and the health check."""
+"""The `files` blueprint: our own static files, Chart.js from node_modules (no CDN) and the favicon.
+(/healthz, /readyz and /metrics are in bot/web/health.py.)"""
 from __future__ import annotations
 
 from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, raw
 
-from bot.web.http import blocking, json_response, render
+from bot.web.http import blocking, render
 from bot.web.present import CHART_JS, STATIC_DIR
 
 STATIC_FILES = {
@@ -35,9 +35,5 @@ def blueprint() -> Blueprint:
     @bp.get("/favicon.ico")
     async def favicon(request: Request) -> HTTPResponse:
         return raw(b"", status=204, headers={"Cache-Control": "public, max-age=86400"})
-
-    @bp.get("/healthz")
-    async def health(request: Request) -> HTTPResponse:
-        return json_response({"ok": True})
 
     return bp

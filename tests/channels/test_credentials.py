@@ -26,7 +26,7 @@ def test_credentials_without_variables_load_with_the_messaging_channels_off(monk
     for name in CHANNEL_ENV_NAMES:
         monkeypatch.delenv(name, raising=False)
     channels = load_channels()
-    assert set(channels) == {"rest", "socketio", "app", "telegram", "slack", "twilio"}
+    assert set(channels) == {"ops", "rest", "socketio", "app", "telegram", "slack", "twilio"}
     assert not channels["telegram"].enabled and not channels["slack"].enabled and not channels["twilio"].enabled
     assert channels["socketio"].session_persistence is True
     assert channels["rest"].token == ""

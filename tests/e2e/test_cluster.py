@@ -52,6 +52,16 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         running.stop()
 
 
+def test_every_replica_is_ready_with_its_lock_store_and_event_broker(cluster: Cluster):
+    """Each Rasa replica's /readyz checks Redis and RabbitMQ too (docs/operations.md)."""
+    for replica in cluster.info["replica_urls"]:
+        response = requests.get(f"{replica}/readyz", timeout=30)
+        assert response.status_code == 200, response.text
+        checks = response.json()["checks"]
+        assert set(checks) == {"model", "tracker_store", "lock_store", "event_broker"}
+        assert all(check["ok"] for check in checks.values())
+
+
 def test_check_ins_survive_a_replica_killed_mid_run(cluster: Cluster):
     info = cluster.info
     url = f"{info['url']}/webhooks/app/webhook"
