@@ -68,6 +68,10 @@ class Cluster:
             RAPPORT_CLUSTER_PORT=str(free_port()), RAPPORT_CLUSTER_ACTIONS_PORT=str(free_port()),
             RAPPORT_REPLICA_BASE_PORT=str(free_block(replicas)),
             RASA_TELEMETRY_ENABLED="false",
+            # A load test is thousands of clients from one address: the flood limits per address
+            # (nginx's and the replicas') would measure themselves, not the cluster.
+            RAPPORT_NGINX_RATE_PER_MINUTE="6000000", RAPPORT_NGINX_BURST="100000", RAPPORT_NGINX_CONNECTIONS="100000",
+            RAPPORT_RATE_PER_ADDRESS="0", RAPPORT_NEW_CONVERSATIONS_PER_ADDRESS="0",
         )
         env.update(env_overrides or {})
         with self.log.open("w") as out:
