@@ -689,8 +689,11 @@ class Store:
                 )
             )
 
-    def record_event(self, client_id: str, kind: str, checkin_id: int | None = None) -> int:
-        """Record that something happened (e.g. "crisis"); never the message text. Returns its id."""
+    def record_event(
+        self, client_id: str, kind: str, checkin_id: int | None = None, then: Callable[[Session], Any] | None = None
+    ) -> int:
+        """Record that something happened (e.g. "crisis"); never the message text. Returns its id.
+        `then(session)` runs in the same transaction (bot.outbox adds the practice's alert there)."""
         if checkin_id is not None:
             checkin_id = _check_checkin_id(checkin_id)
         _check_identifier("client_id", client_id, CLIENT_ID_MAX)
@@ -705,6 +708,8 @@ class Store:
                     client_id=client_id, checkin_id=checkin_id, kind=kind, created_at=now
                 )
             )
+            if then is not None:
+                then(session)
             return int(result.inserted_primary_key[0])
 
     def set_label(self, client_id: str, label: str | None) -> None:

@@ -104,9 +104,9 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def start_action_server(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+def start_action_server(env: dict[str, str], log: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
     """Starts the action server; returns the process and its webhook URL once it answers."""
-    port = free_port()
+    port = port or free_port()
     with log.open("w") as out:
         proc = subprocess.Popen(
             [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],

@@ -11,6 +11,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import create_engine
 
+import bot.outbox  # noqa: F401 - its table is declared on the same metadata
 from bot.store import Base
 
 config = context.config

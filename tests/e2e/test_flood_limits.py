@@ -109,3 +109,28 @@ def test_replicas_sharing_a_redis_share_the_count(monkeypatch):
     sender = f"shared-{secrets.token_hex(6)}"
     assert [first.admit("rest", sender), second.admit("rest", sender), first.admit("rest", sender)] == [None] * 3
     assert second.admit("rest", sender).reason == "sender"
+
+
+def test_a_provider_channel_drops_a_flood_and_tells_the_client_once(monkeypatch):
+    """Telegram, Slack, Twilio: over the sender's limit the message is dropped (the provider still
+    gets its 2xx) and the client is told to slow down once a minute, not once per message."""
+    import asyncio
+
+    from channels import limits
+
+    monkeypatch.setenv("RAPPORT_ID_SECRET", server_env(Path("/tmp"))["RAPPORT_ID_SECRET"])
+    monkeypatch.setattr(limits, "guard", lambda: guarded)
+    guarded = FloodGuard(2, 0, 0)
+
+    class Output:
+        def __init__(self) -> None:
+            self.sent: list[tuple[str, str]] = []
+
+        async def send_text_message(self, recipient: str, text: str) -> None:
+            self.sent.append((recipient, text))
+
+    output = Output()
+    dropped = [asyncio.run(limits.dropped_for_flooding("telegram", "4242", output)) for _ in range(5)]
+    assert dropped == [False, False, True, True, True]
+    assert output.sent == [("4242", TOO_FAST)]
+    assert asyncio.run(limits.dropped_for_flooding("telegram", "4343", output)) is False
