@@ -70,7 +70,7 @@ class Cluster:
             RASA_TELEMETRY_ENABLED="false",
             # A load test is thousands of clients from one address: the flood limits per address
             # (nginx's and the replicas') would measure themselves, not the cluster.
-            RAPPORT_NGINX_RATE_PER_MINUTE="6000000", RAPPORT_NGINX_BURST="100000", RAPPORT_NGINX_CONNECTIONS="100000",
+            RAPPORT_NGINX_RATE_PER_MINUTE="6000000", RAPPORT_NGINX_BURST="100000", RAPPORT_NGINX_CONNECTIONS="60000",
             RAPPORT_RATE_PER_ADDRESS="0", RAPPORT_NEW_CONVERSATIONS_PER_ADDRESS="0",
         )
         env.update(env_overrides or {})

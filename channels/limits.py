@@ -16,10 +16,13 @@ provider channels (Telegram, Slack, Twilio) and the app channel are called by on
 of many clients, so only the per-sender limit applies there (and each is authenticated: flooding
 them takes the provider's or the practice's secret).
 
-Counting is the `limits` library's moving window (`MovingWindowRateLimiter`): it is a maintained
-implementation of exactly this (a window per key that forgets old hits, memory bounded by the keys
-in use, expiry handled), and the same code counts in Redis when RAPPORT_RATE_STORAGE names one
-(`redis://host:6379/2`), which makes the limits shared by every replica. With the default
+Counting is the `limits` library's fixed window (`FixedWindowRateLimiter`: a counter per key
+that starts with the key's first message and expires a minute, or an hour, later): a maintained
+implementation with expiry handled, and the same code counts in Redis when RAPPORT_RATE_STORAGE
+names one (`redis://host:6379/2`), which makes the limits shared by every replica. Its moving
+window was the first choice, but in this version (2.4.0) its in-memory store never forgets a key
+whose hits have all expired: a flood of random senders would grow it without end. A fixed window
+lets at most twice the limit through across the end of one window and the start of the next. With the default
 `memory://` each replica counts on its own: N replicas let N times the limit through, and nginx's
 per-address limits (deploy/nginx.py) are the shared ones. Keys are keyed hashes (the conversation
 id; the address hashed the same way), never a phone number or an address in the clear.
@@ -35,7 +38,7 @@ from typing import Mapping
 
 from limits import RateLimitItemPerHour, RateLimitItemPerMinute
 from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import FixedWindowRateLimiter
 from rasa.core.channels.channel import OutputChannel
 from sanic import response
 from sanic.request import Request
@@ -69,7 +72,7 @@ class FloodGuard:
     def __init__(self, per_sender: int, per_address: int, new_per_address: int,
                  trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1"), storage: str = "memory://") -> None:
         self.storage = storage_from_string(storage)
-        self.limiter = MovingWindowRateLimiter(self.storage)
+        self.limiter = FixedWindowRateLimiter(self.storage)
         self.per_sender = RateLimitItemPerMinute(per_sender) if per_sender > 0 else None
         self.per_address = RateLimitItemPerMinute(per_address) if per_address > 0 else None
         self.new_per_address = RateLimitItemPerHour(new_per_address) if new_per_address > 0 else None
@@ -113,19 +116,19 @@ class FloodGuard:
         """None when the message may be handled (and counted), else why not. `address` only for
         channels where the client calls itself."""
         sender_key = conversation_id(channel, sender)
+        # The address first: a flood of random senders refused there leaves no key per sender.
+        if address is not None:
+            address_key = conversation_id("address", address)
+            if self.new_per_address:
+                seen_key = f"rapport/seen/{sender_key}"
+                if not self.storage.get(seen_key):
+                    if not self.limiter.hit(self.new_per_address, "new", address_key):
+                        return self._refusal("new_conversations", self.new_per_address, "new", address_key)
+                    self.storage.incr(seen_key, SEEN_SECONDS)
+            if self.per_address and not self.limiter.hit(self.per_address, "address", address_key):
+                return self._refusal("address", self.per_address, "address", address_key)
         if self.per_sender and not self.limiter.hit(self.per_sender, "sender", sender_key):
             return self._refusal("sender", self.per_sender, "sender", sender_key)
-        if address is None:
-            return None
-        address_key = conversation_id("address", address)
-        if self.new_per_address:
-            seen_key = f"rapport/seen/{sender_key}"
-            if not self.storage.get(seen_key):
-                if not self.limiter.hit(self.new_per_address, "new", address_key):
-                    return self._refusal("new_conversations", self.new_per_address, "new", address_key)
-                self.storage.incr(seen_key, SEEN_SECONDS)
-        if self.per_address and not self.limiter.hit(self.per_address, "address", address_key):
-            return self._refusal("address", self.per_address, "address", address_key)
         return None
 
     def _refusal(self, reason: str, item: object, *keys: str) -> Refusal:

@@ -32,6 +32,8 @@ def limits(env: Mapping[str, str]) -> dict[str, str]:
         raw = (env.get(name) or "").strip() or str(default)
         if not raw.isdigit() or int(raw) < 1:
             raise ValueError(f"{name} must be a positive whole number, got {raw!r}")
+        if placeholder == "CONNECTIONS" and int(raw) > 65535:
+            raise ValueError(f"{name} must be at most 65535 (nginx's limit_conn), got {raw}")
         values[placeholder] = raw
     return values
 
