@@ -23,6 +23,7 @@ from actions.common import (
     settings,
     with_store,
 )
+from bot.consent import intro_response, shared_from_start
 from bot.dimensions import DIMENSIONS, LEVELS, MIXED, NEGATIVE, band
 from bot.language.answers import Reading, read_answer
 from bot.language.reflect import is_long
@@ -86,7 +87,8 @@ def is_new_input(value: Any, tracker: Tracker) -> bool:
 
 def start_new_checkin(tracker: Tracker) -> Optional[int]:
     """Creates a check-in in the store; None when the store is unreachable."""
-    shared = settings().share_default != "private"
+    # Visible before the client chooses only if the introduction told them so (bot/consent.py).
+    shared = shared_from_start(settings().share_default, tracker.events)
     _, checkin_id = with_store(
         "start_checkin",
         lambda s: s.start_checkin(client_of(tracker), channel_of(tracker), shared),
@@ -282,7 +284,7 @@ class ActionGreet(Action):
                 response="utter_welcome_back", answered=answered, remaining=len(DIMENSIONS) - answered
             )
             return [SlotSet("offer", "resume")]
-        dispatcher.utter_message(response="utter_intro")
+        dispatcher.utter_message(response=intro_response(settings().share_default))
         return [SlotSet("offer", "start")]
 
 

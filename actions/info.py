@@ -18,7 +18,8 @@ class ActionExplainPrivacy(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         config = settings()
         who = (
-            "your therapist can read them, unless you choose to keep a check-in private"
+            "your therapist can read them once you've agreed (by going ahead after I've said so at "
+            "the start, or by choosing to share at the end), unless you keep a check-in private"
             if config.share_default != "private"
             else "they stay private unless you choose to share a check-in with your therapist"
         )

@@ -170,9 +170,8 @@ def heldout(show: bool) -> int:
 
 def cross_validate(show: bool, folds: int = 5) -> int:
 
-    from bot.language.encoder import encoder
-    from bot.language.train import (BANDS, C, CRISIS_LABELS, LEVELS, EmbeddingCache, fit_head,
-                                    training_sets)
+    from bot.language.train import (BANDS, C, CRISIS_LABELS, LEVELS, CachedEncoder, EmbeddingCache, fit_head,
+                                    salience_weights, training_sets)
 
     sets = training_sets()
     cache = EmbeddingCache()
@@ -191,7 +190,7 @@ def cross_validate(show: bool, folds: int = 5) -> int:
             "relevance": fit_head(keep(sets.relevance), ("answer", "other"), C["relevance"], cache),
             "crisis": fit_head(keep(sets.crisis), CRISIS_LABELS, C["crisis"], cache, mask_idioms),
         }
-        model = LanguageModel(encoder(), heads, {"fold": k})
+        model = LanguageModel(CachedEncoder(cache), heads, {"fold": k}, salience_weights(keep(sets.crisis)))
         for line in real_t:
             if fold_of[line.source] == k:
                 level, reading = read(model, line.text)

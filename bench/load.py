@@ -67,6 +67,7 @@ class Cluster:
             RAPPORT_REPLICAS=str(replicas), RAPPORT_CLUSTER_DIR=str(workdir),
             RAPPORT_CLUSTER_PORT=str(free_port()), RAPPORT_CLUSTER_ACTIONS_PORT=str(free_port()),
             RAPPORT_REPLICA_BASE_PORT=str(free_block(replicas)),
+            RAPPORT_CLUSTER_REVIEW_PORT=str(free_port()), RAPPORT_CLUSTER_REVIEW_BACKEND_PORT=str(free_port()),
             RASA_TELEMETRY_ENABLED="false",
             # A load test is thousands of clients from one address: the flood limits per address
             # (nginx's and the replicas') would measure themselves, not the cluster.

@@ -4,6 +4,7 @@ Every setting is documented in `.env.example`. Nothing here talks to Rasa.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,3 +65,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retention_days=int(env.get("RAPPORT_RETENTION_DAYS") or 180),
         extra={k: v for k, v in env.items() if k.startswith("RAPPORT_")},
     )
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether a listening address is reachable from this machine only ("localhost", 127.0.0.0/8, ::1)."""
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:  # "", a host name: not provably loopback
+        return False

@@ -59,7 +59,7 @@ def channel_settings(
 
 
 @lru_cache(maxsize=1)
-def _id_secret() -> str:
+def id_secret() -> str:
     secret = load_settings().id_secret
     if not secret:
         raise InvalidConfigException("RAPPORT_ID_SECRET is empty: every conversation id is a keyed hash of "
@@ -76,7 +76,7 @@ def conversation_id(channel: str, sender_id: str) -> str:
     conversations: whoever knows a client's phone number cannot post into their SMS conversation
     through another channel.
     """
-    return client_id(channel, sender_id, _id_secret())
+    return client_id(channel, sender_id, id_secret())
 
 
 class AddressedOutput(OutputChannel):

@@ -24,7 +24,6 @@ unguessable random id kept by the app (it is checked to look like one).
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import logging
 import re
 import unicodedata
@@ -36,6 +35,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.config import is_loopback
 from channels.common import expand_env, handle_once, pseudonymous
 from channels.limits import limited
 
@@ -111,16 +111,6 @@ def has_bearer_token(request: Request, token: str) -> bool:
 def unauthorized(realm: str) -> HTTPResponse:
     return response.json({"error": "send Authorization: Bearer <token>"}, status=HTTPStatus.UNAUTHORIZED,
                          headers={"WWW-Authenticate": f'Bearer realm="{realm}"'})
-
-
-def is_loopback(host: str | None) -> bool:
-    """Whether a listening address (`--interface`) is reachable from this machine only."""
-    if host in ("localhost",):
-        return True
-    try:
-        return ipaddress.ip_address(host or "").is_loopback
-    except ValueError:  # "", "0.0.0.0"-like names, a host name: not provably loopback
-        return False
 
 
 def _json_object(request: Request) -> dict | None:

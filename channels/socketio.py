@@ -1,56 +1,76 @@
-"""The web chat's socket.io channel: Rasa's, with persistent sessions that work and stay bound.
+"""The web chat's socket.io channel: Rasa's, with server-issued sessions that stay bound.
 
-Rasa 3.6's SocketIOInput calls `sio.enter_room(...)` without awaiting it. Since python-socketio
-5.x made that a coroutine on the async server (5.18.1 is what Rasa's pins resolve to), a socket
-asking for its session never joins the session's room, and with `session_persistence: true` every
-reply (sent to that room) is lost. This subclass awaits it, and also:
+Rasa 3.6's SocketIOInput lets the page name its own session id (any socket could claim any
+conversation and receive its replies), allows every origin, and calls `sio.enter_room(...)`
+without awaiting it (python-socketio 5.x made it a coroutine, so with `session_persistence: true`
+every reply was lost). This subclass:
 
-- binds each socket to the one session it asked for: a message naming another session is dropped
-  (Rasa's trusts whatever `session_id` each message carries);
-- accepts a session id from the page only if it looks random (else it makes a new one), so a
-  conversation is never filed under a guessable or oversized id.
+- issues each session itself: a random id, given to the page as a signed token
+  (`bot.identity.session_token`) that the page keeps in its own storage, never in a URL, and shows
+  again in `session_request` on each (re)connection. A token that does not verify gets a new
+  session: no socket can join a conversation by naming it;
+- binds each socket to that one session (and leaves the room of any earlier one); what a message
+  says its session is, is ignored;
+- answers `session_confirm` with `{"token": ..., "route": ...}`: the page sends `route` (a hash of
+  the session that reveals nothing) as `?rapport_route=` so a load balancer can keep a
+  conversation on one server (deploy/nginx.conf.template);
+- accepts connections only from the origins in `cors_allowed_origins`
+  (`RAPPORT_WEBCHAT_ORIGINS`, comma-separated); empty means the server's own origin only.
 
-Same settings and channel name (`socketio`) as Rasa's; the page is webchat/.
+Same channel name (`socketio`) and the other settings as Rasa's; the page is webchat/.
 """
 from __future__ import annotations
 
 import json
 import logging
-import re
-import uuid
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from channels.common import pseudonymous
+from bot.identity import new_session_id, session_of, session_route, session_token
+from channels.common import expand_env, id_secret, pseudonymous
 
 logger = logging.getLogger(__name__)
 
-SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,128}")
 MAX_MESSAGE_CHARS = 5000
 
 
-def usable_session_id(asked: Any) -> str:
-    """The session id the page asked for if it looks random, else a new one."""
-    if isinstance(asked, str) and SESSION_ID.fullmatch(asked):
-        return asked
-    return uuid.uuid4().hex
+def allowed_origins(setting: Any) -> Optional[List[str]]:
+    """`RAPPORT_WEBCHAT_ORIGINS` as python-socketio wants it: a list, or None for same-origin only.
+
+    ("*" is refused: a page on any site could then talk to a client's conversation.)
+    """
+    origins = [origin.strip().rstrip("/") for origin in expand_env(setting).split(",") if origin.strip()]
+    if "*" in origins:
+        raise ValueError("RAPPORT_WEBCHAT_ORIGINS may not be '*': list the sites that serve the web chat page")
+    return origins or None
 
 
 class WebChatInput(SocketIOInput):
     """credentials.yml keys as Rasa's `socketio:` (user_message_evt, bot_message_evt, namespace,
-    session_persistence, socketio_path, jwt_key, jwt_method, metadata_key)."""
+    session_persistence, socketio_path, jwt_key, jwt_method, metadata_key), plus
+    `cors_allowed_origins`."""
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = dict(credentials or {})
+        origins = allowed_origins(credentials.pop("cors_allowed_origins", ""))
+        channel = super().from_credentials(credentials)
+        channel.cors_allowed_origins = origins  # type: ignore[attr-defined]
+        return channel
+
+    cors_allowed_origins: Optional[List[str]] = None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
         webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
-        sessions: Dict[str, str] = {}  # socket id -> the session it asked for
+        sessions: Dict[str, str] = {}  # socket id -> the session the server gave it
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -70,21 +90,31 @@ class WebChatInput(SocketIOInput):
             sessions.pop(sid, None)
 
         @sio.on("session_request", namespace=self.namespace)
-        async def session_request(sid: Text, data: Optional[Dict]) -> None:
-            asked = (data or {}).get("session_id") if isinstance(data, dict) else None
-            session_id = usable_session_id(asked) if self.session_persistence else sid
-            if self.session_persistence:
-                await sio.enter_room(sid, session_id, namespace=self.namespace)
+        async def session_request(sid: Text, data: Any) -> None:
+            if not self.session_persistence:
+                sessions[sid] = sid
+                await sio.emit("session_confirm", {"token": None, "route": None}, room=sid,
+                               namespace=self.namespace)
+                return
+            secret = id_secret()
+            shown = data.get("session_token") if isinstance(data, dict) else None
+            session_id = session_of(shown, secret) or new_session_id()
+            earlier = sessions.get(sid)
+            if earlier and earlier != session_id:
+                await sio.leave_room(sid, earlier, namespace=self.namespace)
+            await sio.enter_room(sid, session_id, namespace=self.namespace)
             sessions[sid] = session_id
-            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            await sio.emit(
+                "session_confirm",
+                {"token": session_token(session_id, secret), "route": session_route(session_id)},
+                room=sid, namespace=self.namespace,
+            )
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: Text, data: Dict) -> None:
-            if not isinstance(data, dict):
-                return
-            sender_id = sessions.get(sid) if self.session_persistence else sid
-            if sender_id is None or (self.session_persistence and data.get("session_id") != sender_id):
-                logger.warning("Dropped a web chat message outside the socket's own session.")
+        async def handle_message(sid: Text, data: Any) -> None:
+            sender_id = sessions.get(sid)
+            if sender_id is None or not isinstance(data, dict):
+                logger.warning("Dropped a web chat message from a socket without a session.")
                 return
             text = data.get("message", "")
             if not isinstance(text, str) or len(text) > MAX_MESSAGE_CHARS:

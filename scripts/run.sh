@@ -55,6 +55,9 @@ case "$mode" in
     : "${RASA_AUTH_TOKEN:?RASA_AUTH_TOKEN is not set in .env}"
     # The web chat page (webchat/, docs/channels.md), talking to this server's socket.io channel.
     rasa_url="http://$([ "${RASA_HOST:-127.0.0.1}" = 0.0.0.0 ] && echo 127.0.0.1 || echo "${RASA_HOST:-127.0.0.1}"):${RASA_PORT:-5005}"
+    # The page is served from its own port, so socket.io must accept that origin (and no other).
+    webchat_port="${RAPPORT_WEBCHAT_PORT:-8080}"
+    export RAPPORT_WEBCHAT_ORIGINS="${RAPPORT_WEBCHAT_ORIGINS:-http://127.0.0.1:$webchat_port,http://localhost:$webchat_port}"
     if [ -f webchat/node_modules/socket.io-client/dist/socket.io.min.js ] \
        || (cd webchat && npm ci --ignore-scripts --no-audit --no-fund >/dev/null 2>&1); then
       .venv/bin/python webchat/serve.py --port "${RAPPORT_WEBCHAT_PORT:-8080}" --rasa-url "$rasa_url" > var/webchat.log 2>&1 &

@@ -8,6 +8,8 @@
 # Settings (environment, .env, .env.production; defaults in brackets):
 #   RAPPORT_REPLICAS [2]  RAPPORT_CLUSTER_HOST [127.0.0.1]  RAPPORT_CLUSTER_PORT [8088]
 #   RAPPORT_REPLICA_BASE_PORT [5101]  RAPPORT_CLUSTER_ACTIONS_PORT [5155]
+#   the review page, started when RAPPORT_REVIEW_USER and RAPPORT_REVIEW_PASSWORD_HASH are set:
+#   behind nginx on RAPPORT_CLUSTER_REVIEW_PORT [cluster port + 1], itself on 127.0.0.1:RAPPORT_CLUSTER_REVIEW_BACKEND_PORT [5180]
 #   RAPPORT_CLUSTER_DIR [a new temporary folder]: logs, nginx.conf and cluster.json (written when
 #   everything answers: ports, pids, names; tests and bench/load.py read it)
 #   TICKET_LOCK_LIFETIME [60], SANIC_KEEP_ALIVE_TIMEOUT [75]; service hosts and credentials as in .env.production.example.
@@ -41,6 +43,8 @@ HOST=${RAPPORT_CLUSTER_HOST:-127.0.0.1}
 PORT=${RAPPORT_CLUSTER_PORT:-8088}
 BASE_PORT=${RAPPORT_REPLICA_BASE_PORT:-5101}
 ACTIONS_PORT=${RAPPORT_CLUSTER_ACTIONS_PORT:-5155}
+REVIEW_PORT=${RAPPORT_CLUSTER_REVIEW_PORT:-$((PORT + 1))}
+REVIEW_BACKEND_PORT=${RAPPORT_CLUSTER_REVIEW_BACKEND_PORT:-5180}
 export TICKET_LOCK_LIFETIME=${TICKET_LOCK_LIFETIME:-60}
 # Sanic closes a new connection whose request it has not read within KEEP_ALIVE_TIMEOUT (5 s by
 # default): under load, with the event loop busy, it then drops requests it has already accepted
@@ -119,24 +123,36 @@ wait_for() {  # url pid log
 SANIC_HOST=127.0.0.1 SANIC_RESPONSE_TIMEOUT=${SANIC_RESPONSE_TIMEOUT:-300} .venv/bin/rasa run actions --actions actions --port "$ACTIONS_PORT" >"$DIR/actions.log" 2>&1 &
 actions_pid=$!; pids+=("$actions_pid")
 
-replica_pids=(); replica_ports=(); upstream_lines=""
+replica_pids=(); replica_ports=(); rasa_args=()
 for i in $(seq 1 "$REPLICAS"); do
   port=$((BASE_PORT + i - 1))
   .venv/bin/python scripts/rasa_run.py run --model "$MODEL" --endpoints endpoints.production.yml \
     --credentials credentials.yml --enable-api --interface 127.0.0.1 --port "$port" \
     >"$DIR/replica-$i.log" 2>&1 &
   replica_pids+=("$!"); replica_ports+=("$port"); pids+=("$!")
-  upstream_lines+="        server 127.0.0.1:${port} max_fails=1 fail_timeout=10s;"$'\n'
+  rasa_args+=(--rasa "127.0.0.1:${port}")
 done
 
+# The practice review page, when its login is set: behind nginx's second listen address (X-Forwarded-*
+# from that one proxy trusted).
+review_args=(); review_url=""
+if [ -n "${RAPPORT_REVIEW_USER:-}" ] && [ -n "${RAPPORT_REVIEW_PASSWORD_HASH:-}" ]; then
+  RAPPORT_REVIEW_HOST=127.0.0.1 RAPPORT_REVIEW_PORT="$REVIEW_BACKEND_PORT" RAPPORT_PROXIES_COUNT=1 \
+    $PY -m bot.web >"$DIR/review.log" 2>&1 &
+  review_pid=$!; pids+=("$review_pid")
+  review_args=(--review "127.0.0.1:${REVIEW_BACKEND_PORT}" --review-listen "$HOST:$REVIEW_PORT")
+  review_url="http://$HOST:$REVIEW_PORT"
+fi
+
 wait_for "http://127.0.0.1:${ACTIONS_PORT}/health" "$actions_pid" "$DIR/actions.log"
+[ -z "$review_url" ] || wait_for "http://127.0.0.1:${REVIEW_BACKEND_PORT}/healthz" "$review_pid" "$DIR/review.log"
 for i in $(seq 1 "$REPLICAS"); do
   wait_for "http://127.0.0.1:${replica_ports[$((i-1))]}/" "${replica_pids[$((i-1))]}" "$DIR/replica-$i.log"
 done
 
 # --- nginx ----------------------------------------------------------------------------------------
-UPSTREAMS="$upstream_lines" RUN_DIR="$DIR" LISTEN="$HOST:$PORT" WEBCHAT_DIR="$ROOT/webchat" \
-FRAME_ANCESTORS="${RAPPORT_WEBCHAT_FRAME_ANCESTORS:-'self'}" $PY -m deploy.nginx "$DIR/nginx.conf"
+$PY -m deploy.nginx --out "$DIR" --listen "$HOST:$PORT" "${rasa_args[@]}" ${review_args[@]+"${review_args[@]}"} \
+  --frame-ancestors "${RAPPORT_WEBCHAT_FRAME_ANCESTORS:-'self'}"
 nginx_args=(-p "$DIR" -c "$DIR/nginx.conf")
 if [ "$(id -u)" -eq 0 ]; then  # nginx's workers then run as nobody: let them into the run's temp folder only
   chmod 711 "$DIR"; chown -R nobody:nogroup "$DIR/tmp"; nginx_args+=(-g "user nobody nogroup;")
@@ -150,7 +166,7 @@ wait_for "http://$HOST:$PORT/healthz" "$nginx_pid" "$DIR/error.log"
 (umask 077; $PY - "$DIR/cluster.json" <<EOF
 import json, sys
 json.dump({
-    "url": "http://$HOST:$PORT",
+    "url": "http://$HOST:$PORT", "review_url": "$review_url",
     "replica_urls": [f"http://127.0.0.1:{p}" for p in "${replica_ports[*]}".split()],
     "replica_pids": [int(p) for p in "${replica_pids[*]}".split()],
     "actions_pid": $actions_pid, "nginx_pid": $nginx_pid,
@@ -168,6 +184,7 @@ EOF
 cat <<EOF
 Rapport cluster up: $REPLICAS Rasa replicas (ports ${replica_ports[*]}), actions on $ACTIONS_PORT, nginx on http://$HOST:$PORT
   web chat:   http://$HOST:$PORT/
+  review page: ${review_url:-off (set RAPPORT_REVIEW_USER and RAPPORT_REVIEW_PASSWORD_HASH)}
   app channel: POST http://$HOST:$PORT/webhooks/app/webhook with Authorization: Bearer \$RAPPORT_APP_TOKEN
                (provider webhooks under /webhooks/)
   databases $SUMMARY_DB (summaries) and $RAPPORT_TRACKER_DB_NAME (conversations); queue $RABBITMQ_QUEUE

@@ -138,7 +138,7 @@ def test_login_never_redirects_off_site(site: Site):
 
 
 def test_expired_or_tampered_session_is_refused(site: Site):
-    signer = auth.Signer(SECRET)
+    signer = auth.Signer(SECRET, site.env["RAPPORT_REVIEW_PASSWORD_HASH"])  # the running server's keys
     now = time.time()
     expired = signer.sign_session(auth.Session(USER, "sid-old", now - 3600, now - 60))
     valid = signer.sign_session(auth.Session(USER, "sid-new", now, now + 600))
@@ -428,12 +428,80 @@ def test_failed_logins_are_rate_limited(short_site: ReviewServer):
     assert "rapport_session" not in http.cookies
 
 
+def _review_server(tmp_path_factory: pytest.TempPathFactory, **overrides: str) -> ReviewServer:
+    url = f"sqlite:///{tmp_path_factory.mktemp('web-login') / 'rapport.db'}"
+    key = generate_key()
+    store = Store(url, TextCipher([key]))
+    store.migrate()
+    store.dispose()
+    return ReviewServer(review_env(url, key, **overrides))
+
+
+def test_a_parallel_burst_of_logins_gets_no_more_guesses_than_a_sequence(tmp_path_factory: pytest.TempPathFactory):
+    import threading
+
+    burst = 3 * auth.MAX_FAILURES
+    with _review_server(tmp_path_factory) as server:
+        forms = []
+        for _ in range(burst):  # each guess with its own login form, as a script would
+            http = requests.Session()
+            forms.append((http, csrf_token(http.get(f"{server.url}/login").text)))
+        start = threading.Barrier(burst)
+        statuses: list[int] = []
+
+        def guess(http: requests.Session, csrf: str) -> None:
+            start.wait()
+            statuses.append(http.post(f"{server.url}/login", allow_redirects=False, timeout=60, data={
+                "csrf_token": csrf, "username": USER, "password": "wrong", "next": "/"}).status_code)
+
+        threads = [threading.Thread(target=guess, args=form) for form in forms]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sorted(statuses) == [401] * auth.MAX_FAILURES + [429] * (burst - auth.MAX_FAILURES)
+
+
+def test_changing_the_password_ends_every_session(tmp_path_factory: pytest.TempPathFactory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('web-password') / 'rapport.db'}"
+    key = generate_key()
+    Store(url, TextCipher([key])).migrate()
+    http = requests.Session()
+    with ReviewServer(review_env(url, key)) as before:
+        assert login(http, before.url).status_code == 303
+        cookie = {"rapport_session": http.cookies["rapport_session"]}
+        assert requests.get(f"{before.url}/", cookies=cookie, allow_redirects=False).status_code == 200
+    new_password = "a different long test password"
+    changed = review_env(url, key, RAPPORT_REVIEW_PASSWORD_HASH=auth.hash_password(new_password))
+    with ReviewServer(changed) as after:
+        refused = requests.get(f"{after.url}/", cookies=cookie, allow_redirects=False)
+        assert refused.status_code == 303 and refused.headers["Location"].startswith("/login")
+        assert requests.get(f"{after.url}/api/clients", cookies=cookie).status_code == 401
+        assert login(requests.Session(), after.url, password=new_password).status_code == 303
+
+
+def test_secure_cookies_and_hsts_when_served_over_https(tmp_path_factory: pytest.TempPathFactory):
+    with _review_server(tmp_path_factory, RAPPORT_REVIEW_COOKIE_SECURE="true") as server:
+        form = requests.get(f"{server.url}/login")
+        assert form.headers["Strict-Transport-Security"] == "max-age=31536000"
+        login_cookie = next(c for c in form.raw.headers.getlist("Set-Cookie") if c.startswith("rapport_login="))
+        assert "Secure" in login_cookie
+        # A client sends Secure cookies over HTTPS only; this test server is plain HTTP, so by hand.
+        response = requests.post(f"{server.url}/login", allow_redirects=False, data={
+            "csrf_token": csrf_token(form.text), "username": USER, "password": PASSWORD, "next": "/"},
+            cookies={"rapport_login": login_cookie.split(";")[0].split("=", 1)[1]})
+        cookie = next(c for c in response.raw.headers.getlist("Set-Cookie") if c.startswith("rapport_session="))
+        assert "Secure" in cookie
+    with _review_server(tmp_path_factory) as plain:  # loopback development over plain HTTP
+        assert "Strict-Transport-Security" not in requests.get(f"{plain.url}/login").headers
+
+
 # --------------------------------------------------------------------------- units and settings
 
 
 def test_password_hashes_verify_and_reject():
     stored = auth.hash_password("s3cret pass")
-    assert stored.startswith("scrypt:") and "$" not in stored
+    assert stored.startswith("argon2id:47104:1:1:") and "$" not in stored
     assert auth.verify_password("s3cret pass", stored)
     assert not auth.verify_password("s3cret pasS", stored)
     assert auth.hash_password("same") != auth.hash_password("same")  # salted
@@ -445,6 +513,13 @@ def test_password_hashes_verify_and_reject():
     assert auth.verify_password("s3cret pass", pbkdf2)
     assert not auth.verify_password("s3cret pas", pbkdf2)
     assert not auth.verify_password("x", "plain-text-password")
+    # scrypt hashes made before Argon2id became the default still verify.
+    digest = hashlib.scrypt(b"s3cret pass", salt=salt, n=2**15, r=8, p=1, maxmem=128 * 1024 * 1024, dklen=32)
+    scrypt = f"scrypt:32768:8:1:{b64(salt)}:{b64(digest)}"
+    assert auth.verify_password("s3cret pass", scrypt) and not auth.verify_password("s3cret", scrypt)
+    assert auth.hash_password("x", scheme="scrypt").startswith("scrypt:")
+    # Out-of-range Argon2id parameters (a hash that would take all memory) are refused, not run.
+    assert not auth.verify_password("s3cret pass", f"argon2id:99999999:1:1:{b64(salt)}:{b64(digest)}")
     with pytest.raises(auth.ConfigError):
         auth.check_hash_format("md5:abc")
 
@@ -470,13 +545,30 @@ def test_server_refuses_to_start_without_its_settings(cli_env: dict[str, str]):
 
 def test_login_limiter_window():
     now = [0.0]
-    limiter = auth.LoginLimiter(max_failures=2, window=60, clock=lambda: now[0])
-    limiter.failed("ip")
-    assert limiter.retry_after("ip") == 0
-    limiter.failed("ip")
-    assert limiter.retry_after("ip") == 61
+    limiter = auth.LoginLimiter(auth.LoginLimits(per_address=2, window=60), clock=lambda: now[0])
+    assert limiter.begin("ip", "practice")[0] is not None
+    assert limiter.begin("ip", "practice")[0] is not None
+    assert limiter.begin("ip", "practice") == (None, 61)
     now[0] = 60.0
-    assert limiter.retry_after("ip") == 0
+    assert limiter.begin("ip", "practice")[0] is not None
+
+
+def test_login_limiter_counts_per_user_name_and_overall_and_forgives_a_success():
+    now = [0.0]
+    limits = auth.LoginLimits(per_address=3, per_user=4, overall=6, window=60)
+    limiter = auth.LoginLimiter(limits, clock=lambda: now[0])
+    for address in ("a", "b", "c", "d"):  # one guess each from four addresses at one user name
+        assert limiter.begin(address, "Practice")[0] is not None
+    assert limiter.begin("e", "practice ")[0] is None  # the same name, however written
+    assert limiter.begin("e", "someone")[0] is not None
+    assert limiter.begin("f", "another")[0] is not None
+    assert limiter.begin("g", "third")[0] is None  # six in the window from everyone
+    now[0] = 61.0
+    attempt, _ = limiter.begin("a", "practice")
+    assert attempt is not None
+    limiter.succeeded(attempt)  # a success does not count, and its address starts afresh
+    for _ in range(3):
+        assert limiter.begin("a", "x")[0] is not None
 
 
 def test_overview_cache_recomputes_only_what_changed_and_stays_right(sqlite_url: str, cipher: TextCipher):
@@ -517,3 +609,15 @@ def test_client_list_search_and_pages(site: Site, http: requests.Session):
     assert "No client matches “&lt;nobody&gt;”" in none
     assert http.get(f"{site.url}/", params={"page": "x"}).status_code == 200
     assert "Page 1 of" not in http.get(f"{site.url}/", params={"page": "99"}).text  # one page: no pager
+
+
+def test_cookies_are_secure_by_default_whenever_the_page_is_not_on_loopback():
+    from bot.web.settings import load_review_settings
+
+    env = review_env("sqlite:///unused.db", generate_key(), RAPPORT_REVIEW_COOKIE_SECURE="")
+    assert load_review_settings(dict(env, RAPPORT_REVIEW_HOST="0.0.0.0")).cookie_secure
+    assert load_review_settings(dict(env, RAPPORT_REVIEW_HOST="10.1.2.3")).cookie_secure
+    assert not load_review_settings(dict(env, RAPPORT_REVIEW_HOST="127.0.0.1")).cookie_secure
+    assert not load_review_settings(dict(env, RAPPORT_REVIEW_HOST="")).cookie_secure  # the default: loopback
+    explicit = dict(env, RAPPORT_REVIEW_HOST="0.0.0.0", RAPPORT_REVIEW_COOKIE_SECURE="false")
+    assert not load_review_settings(explicit).cookie_secure  # a plain-HTTP test rig may say so

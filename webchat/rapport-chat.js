@@ -1,8 +1,10 @@
 /* Rapport web chat: talks to Rasa's socket.io channel (credentials.yml `socketio:`, with
  * session_persistence) through the official socket.io client.
  *
- * - The session id lives in localStorage, so the same browser keeps its conversation (and the
- *   same pseudonymous client id) across reloads and visits; "Forget this chat" drops it.
+ * - The server issues the session as a signed token (channels/socketio.py); it lives in
+ *   localStorage, never in a URL, so the same browser keeps its conversation (and the same
+ *   pseudonymous client id) across reloads and visits; "Forget this chat" drops it. Only a
+ *   routing hash of it goes in the connection URL, for the load balancer.
  * - The visible transcript lives in sessionStorage: it survives a reload, not closing the tab.
  * - Bot text is only ever set with textContent / createTextNode, never as HTML.
  * Settings: window.RAPPORT_CHAT = {server: "https://bot.example.org", path: "/socket.io"}
@@ -15,6 +17,7 @@
   var SERVER = config.server || window.location.origin;
   var PATH = config.path || "/socket.io";
   var SESSION_KEY = "rapport.session";
+  var ROUTE_KEY = "rapport.route";
   var TRANSCRIPT_KEY = "rapport.transcript";
   var MAX_ENTRIES = 300;
   var FIRST_HELLO = [{ title: "Say hello", payload: "hi" }];
@@ -44,7 +47,8 @@
   var session = store("sessionStorage");
 
   var state = {
-    sessionId: local.get(SESSION_KEY),
+    token: local.get(SESSION_KEY),
+    route: local.get(ROUTE_KEY),
     confirmed: false,
     pending: [],
     transcript: loadTranscript()
@@ -117,7 +121,7 @@
   }
 
   function emit(payload) {
-    socket.emit("user_uttered", { message: payload, session_id: state.sessionId });
+    socket.emit("user_uttered", { message: payload });
   }
 
   // --- the connection ------------------------------------------------------------------------
@@ -125,24 +129,25 @@
     path: PATH,
     transports: ["websocket", "polling"],
     // Lets a load balancer keep one conversation on one server (deploy/nginx.conf.template).
-    query: { rapport_session: state.sessionId || "" },
+    query: { rapport_route: state.route || "" },
     reconnectionDelayMax: 5000
   });
 
   socket.io.on("reconnect_attempt", function () {
-    socket.io.opts.query = { rapport_session: state.sessionId || "" };
+    socket.io.opts.query = { rapport_route: state.route || "" };
   });
 
   socket.on("connect", function () {
     setStatus("Connected.");
-    socket.emit("session_request", { session_id: state.sessionId });
+    socket.emit("session_request", { session_token: state.token });
   });
 
   socket.on("session_confirm", function (data) {
-    var id = typeof data === "string" ? data : (data && data.session_id);
-    if (!id) { return; }
-    state.sessionId = id;
-    local.set(SESSION_KEY, id);
+    if (!data || typeof data.token !== "string") { return; }
+    state.token = data.token;
+    state.route = data.route || "";
+    local.set(SESSION_KEY, state.token);
+    local.set(ROUTE_KEY, state.route);
     state.confirmed = true;
     var waiting = state.pending;
     state.pending = [];
@@ -188,14 +193,16 @@
   forget.addEventListener("click", function () {
     if (!window.confirm("Forget this chat on this device? The conversation disappears from this screen and a new one starts. (To delete what Rapport stored, say \"delete my data\" first.)")) { return; }
     local.remove(SESSION_KEY);
+    local.remove(ROUTE_KEY);
     session.remove(TRANSCRIPT_KEY);
-    state.sessionId = null;
+    state.token = null;
+    state.route = null;
     state.confirmed = false;
     state.transcript = { entries: [], buttons: [] };
     while (log.firstChild) { log.removeChild(log.firstChild); }
     showButtons(FIRST_HELLO);
     socket.disconnect();
-    socket.io.opts.query = { rapport_session: "" };
+    socket.io.opts.query = { rapport_route: "" };
     socket.connect();
     input.focus();
   });

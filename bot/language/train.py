@@ -28,6 +28,7 @@ import numpy as np
 import yaml
 
 from bot.language import corpus
+from bot.language.encoder import DIMENSION
 from bot.language.heads import Head, fit
 from bot.language.model import DEFAULT_PATH, ROOT, LanguageModel, data_fingerprint, lexicon_features
 from bot.language.normalize import normalise
@@ -160,6 +161,28 @@ class EmbeddingCache:
         tmp = self.path.with_suffix(".tmp.npz")
         np.savez_compressed(tmp, keys=np.array(keys), vectors=np.stack([self.vectors[k] for k in keys]))
         tmp.replace(self.path)
+
+
+class CachedEncoder:
+    """The encoder's `encode`, reading and filling an EmbeddingCache: cross-validation reads the same
+    sentences fold after fold (keys are the texts as given, already normalised)."""
+
+    def __init__(self, cache: EmbeddingCache) -> None:
+        from bot.language.encoder import encoder
+
+        self.cache = cache
+        self.encoder = encoder()
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        key, vectors = self.cache.key, self.cache.vectors
+        missing = [t for t in dict.fromkeys(texts) if key(t) not in vectors]
+        if missing:
+            for text, vector in zip(missing, self.encoder.encode(missing, batch_size)):
+                vectors[key(text)] = vector
+            self.cache.changed = True
+        if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        return np.stack([vectors[key(t)] for t in texts])
 
 
 def fit_head(examples: list[Example], classes: tuple[str, ...], c: float, cache: EmbeddingCache,

@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("serve", help="run the review page (the default)")
     hashing = commands.add_parser("hash-password", help="print a salted hash for RAPPORT_REVIEW_PASSWORD_HASH")
-    hashing.add_argument("--scheme", choices=("scrypt", "pbkdf2_sha256"), default="scrypt")
+    hashing.add_argument("--scheme", choices=("argon2id", "scrypt", "pbkdf2_sha256"), default="argon2id")
     commands.add_parser("new-secret", help="print a random value for RAPPORT_REVIEW_SECRET / _API_TOKEN")
     args = parser.parse_args(argv)
     if args.command == "hash-password":

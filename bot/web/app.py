@@ -63,6 +63,7 @@ CSP = (
     "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'"
 )
+HSTS = "max-age=31536000"  # a year; no includeSubDomains: the practice's other sites are not ours to decide
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -213,7 +214,7 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
     app.config.REAL_IP_HEADER = None
     app.config.PROXIES_COUNT = 0
     templates = _templates()
-    signer = Signer(settings.secret)
+    signer = Signer(settings.secret, settings.password_hash)
     limiter = LoginLimiter()
     logged_out = LoggedOut()
     attention = data.OverviewCache(store, settings.total_below)
@@ -340,6 +341,8 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
     async def security_headers(request: Request, response: HTTPResponse) -> None:
         for header, value in SECURITY_HEADERS.items():
             response.headers.setdefault(header, value)
+        if settings.cookie_secure:  # served over HTTPS: browsers must never come back over HTTP
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         response.headers.setdefault("Cache-Control", "no-store")
 
     def forbidden(request: Request, message: str) -> HTTPResponse:
@@ -399,22 +402,23 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
 
     @app.post("/login")
     async def login(request: Request) -> HTTPResponse:
-        address = request.ip or "unknown"
-        wait = limiter.retry_after(address)
-        if wait:
+        # The client's address as the trusted proxy reports it (Sanic's FORWARDED_SECRET /
+        # PROXIES_COUNT), else the connection's.
+        address = request.remote_addr or request.ip or "unknown"
+        user = (_form_value(request, "username") or "")[:FIELD_MAX]
+        password = (_form_value(request, "password") or "")[:FIELD_MAX]
+        attempt, wait = limiter.begin(address, user)  # counted now, before the slow hash
+        if attempt is None:
             response = await login_form(
                 request, error=f"Too many failed attempts. Try again in {max(1, wait // 60)} minute(s).", status=429
             )
             response.headers["Retry-After"] = str(wait)
             return response
-        user = (_form_value(request, "username") or "")[:FIELD_MAX]
-        password = (_form_value(request, "password") or "")[:FIELD_MAX]
         # Always verify a hash, so a wrong user name takes as long as a wrong password.
         password_ok = await blocking(verify_password, password, settings.password_hash)
         if not (password_ok and tokens_match(user, settings.user)):
-            limiter.failed(address)
             return await login_form(request, error="Wrong user name or password.", status=401)
-        limiter.succeeded(address)
+        limiter.succeeded(attempt)
         _session, cookie = signer.new_session(settings.user, settings.session_minutes)
         response = redirect(_safe_next(_form_value(request, "next")), status=303)
         set_cookie(response, SESSION_COOKIE, cookie, int(settings.session_minutes * 60))

@@ -1,14 +1,19 @@
 """Login, sessions, CSRF and API tokens for the review page, on the standard library only.
 
-- Passwords: salted scrypt (`scrypt:N:r:p:salt:hash`, the default) or PBKDF2-SHA256
-  (`pbkdf2_sha256:iterations:salt:hash`), base64url salt and hash; made by
-  `python -m bot.web hash-password`. No `$` in the format, so `.env` files need no quoting.
-- Sessions: a cookie holding base64url(JSON {user, sid, iat, exp}) + "." + HMAC-SHA256 of it
-  under a key derived from RAPPORT_REVIEW_SECRET. Nothing is stored server-side except the ids
-  of sessions logged out before they expired.
+- Passwords: salted Argon2id (`argon2id:m:t:p:salt:hash`, the default, from the installed
+  `cryptography`); scrypt (`scrypt:N:r:p:salt:hash`) and PBKDF2-SHA256
+  (`pbkdf2_sha256:iterations:salt:hash`) hashes made before still verify. base64url salt and
+  hash; made by `python -m bot.web hash-password`. No `$` in the format, so `.env` files need no
+  quoting.
+- Sessions: a cookie holding base64url(JSON {user, sid, iat, exp, pw}) + "." + HMAC-SHA256 of it
+  under a key derived from RAPPORT_REVIEW_SECRET; `pw` is a keyed fingerprint of the password
+  hash, so every session ends when the password changes. Nothing is stored server-side except
+  the ids of sessions logged out before they expired.
 - CSRF: each session's token is HMAC(secret, "csrf" + session id), so it needs no storage; the
   login form uses a token bound to a short-lived signed pre-login cookie in the same way.
-- Login attempts: at most `MAX_FAILURES` failed logins per client address per `FAILURE_WINDOW`.
+- Login attempts: counted from the moment they start (before the slow hash), so a parallel burst
+  gets no more guesses than a sequential one: per client address, per user name and overall
+  (`LoginLimits`), in a sliding `FAILURE_WINDOW`; a successful login is taken back.
 - API token: compared in constant time (both sides hashed first, so lengths leak nothing).
 """
 from __future__ import annotations
@@ -24,12 +29,16 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable
 
+# OWASP's Argon2id setting of 46 MiB, one pass, one lane (~0.2 s here).
+ARGON2_MEMORY_KIB, ARGON2_TIME, ARGON2_LANES = 47_104, 1, 1
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 PBKDF2_ITERATIONS = 600_000
 _SCRYPT_MAXMEM = 128 * 1024 * 1024
 _DKLEN = 32
 
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # per client address
+MAX_FAILURES_PER_USER = 20  # per user name, from any address
+MAX_FAILURES_OVERALL = 100  # from everyone: a bound on guesses from many addresses
 FAILURE_WINDOW = 15 * 60.0  # seconds
 LOGIN_FORM_SECONDS = 60 * 60  # how long a login form (its CSRF token) stays valid
 MIN_SECRET_LENGTH = 32
@@ -50,12 +59,21 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def hash_password(password: str, *, scheme: str = "scrypt") -> str:
-    """A new salted hash of `password` ("scrypt" or "pbkdf2_sha256")."""
+def _argon2id(secret: bytes, salt: bytes, memory_kib: int, time_cost: int, lanes: int, length: int) -> bytes:
+    from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+    return Argon2id(salt=salt, length=length, iterations=time_cost, lanes=lanes, memory_cost=memory_kib).derive(secret)
+
+
+def hash_password(password: str, *, scheme: str = "argon2id") -> str:
+    """A new salted hash of `password` ("argon2id", "scrypt" or "pbkdf2_sha256")."""
     if not password:
         raise ValueError("the password is empty")
     salt = secrets.token_bytes(16)
     secret = password.encode("utf-8")
+    if scheme == "argon2id":
+        digest = _argon2id(secret, salt, ARGON2_MEMORY_KIB, ARGON2_TIME, ARGON2_LANES, _DKLEN)
+        return f"argon2id:{ARGON2_MEMORY_KIB}:{ARGON2_TIME}:{ARGON2_LANES}:{_b64(salt)}:{_b64(digest)}"
     if scheme == "scrypt":
         digest = hashlib.scrypt(
             secret, salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, maxmem=_SCRYPT_MAXMEM, dklen=_DKLEN
@@ -64,7 +82,7 @@ def hash_password(password: str, *, scheme: str = "scrypt") -> str:
     if scheme == "pbkdf2_sha256":
         digest = hashlib.pbkdf2_hmac("sha256", secret, salt, PBKDF2_ITERATIONS, dklen=_DKLEN)
         return f"pbkdf2_sha256:{PBKDF2_ITERATIONS}:{_b64(salt)}:{_b64(digest)}"
-    raise ValueError(f"unknown scheme {scheme!r}: use scrypt or pbkdf2_sha256")
+    raise ValueError(f"unknown scheme {scheme!r}: use argon2id, scrypt or pbkdf2_sha256")
 
 
 def check_hash_format(stored: str) -> None:
@@ -80,6 +98,16 @@ def check_hash_format(stored: str) -> None:
 
 def _parse_hash(stored: str) -> tuple[Callable[[bytes], bytes], bytes]:
     parts = (stored or "").strip().split(":")
+    if parts[0] == "argon2id" and len(parts) == 6:
+        memory_kib, time_cost, lanes = (int(x) for x in parts[1:4])
+        if not 8 * lanes <= memory_kib <= 4 * 1024 * 1024 or not 1 <= time_cost <= 20 or not 1 <= lanes <= 16:
+            raise ValueError("argon2id parameters out of range")
+        salt, expected = _unb64(parts[4]), _unb64(parts[5])
+
+        def derive(secret: bytes) -> bytes:
+            return _argon2id(secret, salt, memory_kib, time_cost, lanes, len(expected))
+
+        return derive, expected
     if parts[0] == "scrypt" and len(parts) == 6:
         n, r, p = (int(x) for x in parts[1:4])
         if n < 2**14 or n & (n - 1) or not 1 <= r <= 64 or not 1 <= p <= 16:
@@ -102,7 +130,8 @@ def _parse_hash(stored: str) -> tuple[Callable[[bytes], bytes], bytes]:
             return hashlib.pbkdf2_hmac("sha256", secret, salt, iterations, dklen=len(expected))
 
         return derive, expected
-    raise ValueError("expected scrypt:N:r:p:salt:hash or pbkdf2_sha256:iterations:salt:hash")
+    raise ValueError("expected argon2id:m:t:p:salt:hash, scrypt:N:r:p:salt:hash or "
+                     "pbkdf2_sha256:iterations:salt:hash")
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -130,7 +159,8 @@ class Session:
 class Signer:
     """Signs and checks the session and pre-login cookies, and derives CSRF tokens."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, credential: str = "") -> None:
+        """`credential`: the password hash; sessions signed under another one are not accepted."""
         if len(secret or "") < MIN_SECRET_LENGTH:
             raise ConfigError(
                 f"RAPPORT_REVIEW_SECRET must be at least {MIN_SECRET_LENGTH} characters; make one "
@@ -140,6 +170,9 @@ class Signer:
         self._session_key = hmac.new(root, b"rapport-review session v1", hashlib.sha256).digest()
         self._login_key = hmac.new(root, b"rapport-review login-form v1", hashlib.sha256).digest()
         self._csrf_key = hmac.new(root, b"rapport-review csrf v1", hashlib.sha256).digest()
+        self._credential_tag = _b64(
+            hmac.new(self._session_key, b"credential\x00" + credential.encode("utf-8"), hashlib.sha256).digest()[:16]
+        )
 
     # -- generic signed values
 
@@ -176,14 +209,15 @@ class Signer:
     def sign_session(self, session: Session) -> str:
         return self._sign(
             self._session_key,
-            {"u": session.user, "sid": session.sid, "iat": session.issued_at, "exp": session.expires_at},
+            {"u": session.user, "sid": session.sid, "iat": session.issued_at, "exp": session.expires_at,
+             "pw": self._credential_tag},
         )
 
     def read_session(self, value: str | None, now: float | None = None) -> Session | None:
         """The session in a cookie value, or None when unsigned, tampered or expired."""
         payload = self._unsign(self._session_key, value)
-        if payload is None:
-            return None
+        if payload is None or not hmac.compare_digest(str(payload.get("pw", "")), self._credential_tag):
+            return None  # unsigned, tampered, or signed before the password changed
         try:
             session = Session(str(payload["u"]), str(payload["sid"]), float(payload["iat"]), float(payload["exp"]))
         except (KeyError, TypeError, ValueError):
@@ -232,46 +266,73 @@ def tokens_match(given: str | None, expected: str | None) -> bool:
 # --------------------------------------------------------------------------- logins
 
 
+@dataclass(frozen=True)
+class LoginLimits:
+    per_address: int = MAX_FAILURES
+    per_user: int = MAX_FAILURES_PER_USER
+    overall: int = MAX_FAILURES_OVERALL
+    window: float = FAILURE_WINDOW
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A login under way: the counters it was entered in, and when."""
+
+    keys: tuple[str, ...]
+    at: float
+
+
 class LoginLimiter:
-    """At most `max_failures` failed logins per key (client address) in a sliding window."""
+    """Failed and unfinished logins in a sliding window, per client address, per user name and
+    overall. An attempt is counted when it begins, before the password hash is checked (which takes
+    a fraction of a second): counted after, a parallel burst had hundreds of guesses before the
+    first failure was recorded. A successful attempt is taken back, with its address's failures."""
 
-    def __init__(
-        self,
-        max_failures: int = MAX_FAILURES,
-        window: float = FAILURE_WINDOW,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.max_failures = max_failures
-        self.window = window
+    _MAX_KEYS = 10_000  # bound memory under a flood of addresses or user names
+
+    def __init__(self, limits: LoginLimits = LoginLimits(), clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
         self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
+        self._entries: dict[str, deque[float]] = {}
 
-    def _recent(self, key: str) -> deque[float]:
-        now = self._clock()
-        failures = self._failures.get(key)
-        if failures is None:
+    def _limit(self, key: str) -> int:
+        kind = key.partition(":")[0]
+        return {"address": self.limits.per_address, "user": self.limits.per_user}.get(kind, self.limits.overall)
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        entries = self._entries.get(key)
+        if entries is None:
             return deque()
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        if not failures:
-            del self._failures[key]
-        return failures
+        while entries and entries[0] <= now - self.limits.window:
+            entries.popleft()
+        if not entries:
+            del self._entries[key]
+        return entries
 
-    def retry_after(self, key: str) -> int:
-        """Seconds until `key` may try again; 0 when it may now."""
-        failures = self._recent(key)
-        if len(failures) < self.max_failures:
-            return 0
-        return max(1, int(failures[0] + self.window - self._clock()) + 1)
+    def begin(self, address: str, user: str) -> tuple[Attempt | None, int]:
+        """(the attempt, 0) when it may go ahead, else (None, seconds until it may)."""
+        now = self._clock()
+        keys = (f"address:{address}", f"user:{user.strip().casefold()[:256]}", "overall")
+        wait = 0
+        for key in keys:
+            entries = self._recent(key, now)
+            if len(entries) >= self._limit(key):
+                wait = max(wait, max(1, int(entries[0] + self.limits.window - now) + 1))
+        if wait:
+            return None, wait
+        if len(self._entries) > self._MAX_KEYS:
+            for stale in [key for key in list(self._entries)[: self._MAX_KEYS // 2] if key != "overall"]:
+                del self._entries[stale]
+        for key in keys:
+            self._entries.setdefault(key, deque()).append(now)
+        return Attempt(keys, now), 0
 
-    def failed(self, key: str) -> None:
-        if len(self._failures) > 10_000:  # bound memory under a flood of addresses
-            for stale in list(self._failures)[:5_000]:
-                del self._failures[stale]
-        self._failures.setdefault(key, deque()).append(self._clock())
-
-    def succeeded(self, key: str) -> None:
-        self._failures.pop(key, None)
+    def succeeded(self, attempt: Attempt) -> None:
+        for key in attempt.keys:
+            entries = self._entries.get(key)
+            if entries is not None and attempt.at in entries:
+                entries.remove(attempt.at)
+        self._entries.pop(attempt.keys[0], None)  # the address starts afresh
 
 
 class LoggedOut:

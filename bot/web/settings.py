@@ -6,7 +6,9 @@
     RAPPORT_REVIEW_SECRET            signs session cookies, >= 32 chars: python -m bot.web new-secret
     RAPPORT_REVIEW_SESSION_MINUTES   a login lasts this long (default 30)
     RAPPORT_REVIEW_API_TOKEN         bearer token for the JSON API (empty: API by login only)
-    RAPPORT_REVIEW_COOKIE_SECURE     true when served over HTTPS (behind a proxy): Secure cookies
+    RAPPORT_REVIEW_HOST              the address to listen on (default 127.0.0.1)
+    RAPPORT_REVIEW_COOKIE_SECURE     Secure cookies and HSTS (HTTPS only); empty: on whenever the
+                                     host is not loopback, off on 127.0.0.1 (plain-HTTP development)
     RAPPORT_ALERT_TOTAL_BELOW        alert when a check-in's total (of 25) is below this (15)
 """
 from __future__ import annotations
@@ -15,7 +17,7 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
-from bot.config import Settings, load_settings
+from bot.config import Settings, is_loopback, load_settings
 from bot.insights import DEFAULT_TOTAL_BELOW, MAX_TOTAL
 from bot.web.auth import MIN_SECRET_LENGTH, ConfigError, check_hash_format
 
@@ -52,9 +54,11 @@ def _number(env: Mapping[str, str], name: str, default: float, low: float, high:
     return value
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
+def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     raw = (env.get(name) or "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
+    if not raw:
+        return default
+    if raw in ("0", "false", "no", "off"):
         return False
     if raw in ("1", "true", "yes", "on"):
         return True
@@ -88,6 +92,7 @@ def load_review_settings(env: Mapping[str, str] | None = None) -> ReviewSettings
             f"RAPPORT_REVIEW_SECRET must be at least {MIN_SECRET_LENGTH} characters "
             "(make one with: .venv/bin/python -m bot.web new-secret)"
         )
+    host = (env.get("RAPPORT_REVIEW_HOST") or "").strip() or HOST
     api_token = (env.get("RAPPORT_REVIEW_API_TOKEN") or "").strip()
     if api_token and len(api_token) < MIN_API_TOKEN_LENGTH:
         raise ConfigError(
@@ -102,6 +107,8 @@ def load_review_settings(env: Mapping[str, str] | None = None) -> ReviewSettings
         port=int(_number(env, "RAPPORT_REVIEW_PORT", DEFAULT_PORT, 1, 65535)),
         session_minutes=_number(env, "RAPPORT_REVIEW_SESSION_MINUTES", DEFAULT_SESSION_MINUTES, 0.01, 24 * 60),
         api_token=api_token,
-        cookie_secure=_flag(env, "RAPPORT_REVIEW_COOKIE_SECURE"),
+        # Off loopback the page is reached over a network, which must be HTTPS (a TLS proxy).
+        cookie_secure=_flag(env, "RAPPORT_REVIEW_COOKIE_SECURE", default=not is_loopback(host)),
         total_below=_number(env, "RAPPORT_ALERT_TOTAL_BELOW", DEFAULT_TOTAL_BELOW, 0, MAX_TOTAL + 1),
+        host=host,
     )

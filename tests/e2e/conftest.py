@@ -15,6 +15,7 @@ import requests
 from bot.identity import client_id
 from tests.harness import (
     MODEL,
+    free_port,
     migrate,
     ROOT,
     VENV_BIN,
@@ -32,7 +33,9 @@ __all__ = ["ROOT", "VENV_BIN", "MODEL", "RasaServer"]
 def e2e_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` (make test does it for you)")
-    env = server_env(tmp_path_factory.mktemp("rapport-e2e"))
+    webchat_port = free_port()  # the web chat page's origin is allowed in advance (test_webchat_browser)
+    env = server_env(tmp_path_factory.mktemp("rapport-e2e"), RAPPORT_WEBCHAT_PORT=str(webchat_port),
+                     RAPPORT_WEBCHAT_ORIGINS=f"http://127.0.0.1:{webchat_port}")
     migrate(env)
     return env
 

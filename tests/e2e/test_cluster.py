@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, text
 from bench.checkin_flow import new_client, retrying_say, run_checkin
 from bench.load import Cluster, check_store, export
 from bot.crypto import TextCipher
+from bot.web import testing as review
 from bot.identity import client_id
 from components.encryption import read_event
 from deploy.services import Services, missing, queued_bodies
@@ -41,7 +42,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         pytest.skip("the cluster needs PostgreSQL, Redis and RabbitMQ: " + "; ".join(problems))
     if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()) and os.geteuid() != 0:
         pytest.skip("nginx is not installed and installing it needs root")
-    running = Cluster(2, tmp_path_factory.mktemp("cluster"), {"TICKET_LOCK_LIFETIME": "10"})
+    review_login = {"RAPPORT_REVIEW_USER": review.USER, "RAPPORT_REVIEW_PASSWORD_HASH": review.password_hash(),
+                    "RAPPORT_REVIEW_SECRET": review.SECRET}
+    running = Cluster(2, tmp_path_factory.mktemp("cluster"), {"TICKET_LOCK_LIFETIME": "10", **review_login})
     try:
         running.wait_until_up()
         yield running
@@ -131,6 +134,21 @@ def test_a_nul_byte_in_a_sender_id_gets_a_4xx_on_postgresql(cluster: Cluster):
                         json={"sender": "a\u0000b" * 8, "message": "hi", "message_id": "m1"},
                         headers={"Authorization": f"Bearer {cluster.info['app_token']}"})
     assert rest.status_code == 400 and app.status_code == 400
+
+
+def test_the_review_page_sits_behind_the_same_nginx(cluster: Cluster):
+    """Its own listen address on nginx; the login form works through it (Origin and Host agree, with
+    the port), and its internal paths are not served there."""
+    url = cluster.info["review_url"]
+    assert url and url != cluster.info["url"]
+    http = requests.Session()
+    logged_in = review.login(http, url)
+    assert logged_in.status_code == 303, logged_in.text[:300]
+    page = http.get(f"{url}/", timeout=30)
+    assert page.status_code == 200 and "csrf_token" not in page.url
+    assert http.get(f"{url}/readyz", timeout=30).status_code == 404
+    assert http.get(f"{url}/metrics", timeout=30).status_code == 404
+    assert requests.get(f"{cluster.info['url']}/login", timeout=30).status_code == 404  # not on the chat's address
 
 
 def upstreams(cluster: Cluster) -> set[str]:

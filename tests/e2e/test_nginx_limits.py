@@ -22,7 +22,7 @@ from typing import Iterator
 import pytest
 import requests
 
-from deploy.nginx import limits, render
+from deploy.nginx import Site, render
 from tests.harness import ROOT, free_port
 
 RATE_PER_MINUTE, BURST, CONNECTIONS = 60, 4, 3  # one request a second, 4 more at once; 3 connections
@@ -78,12 +78,12 @@ def nginx() -> Iterator[tuple[str, Upstream]]:
     port = free_port()
     run_dir = Path(tempfile.mkdtemp(prefix="rapport-nginx-"))  # under /tmp: nginx's workers can reach it
     (run_dir / "tmp").mkdir()
-    env = {"RAPPORT_NGINX_RATE_PER_MINUTE": str(RATE_PER_MINUTE), "RAPPORT_NGINX_BURST": str(BURST),
-           "RAPPORT_NGINX_CONNECTIONS": str(CONNECTIONS)}
-    values = {"RUN_DIR": str(run_dir), "LISTEN": f"127.0.0.1:{port}", "WEBCHAT_DIR": str(ROOT / "webchat"),
-              "FRAME_ANCESTORS": "'self'"}
     conf = run_dir / "nginx.conf"
-    conf.write_text(render(values | limits(env), f"        server 127.0.0.1:{upstream.port};\n"))
+    conf.write_text(render(Site(
+        listen=f"127.0.0.1:{port}", rasa_servers=[f"127.0.0.1:{upstream.port}"], run_dir=str(run_dir),
+        webchat_dir=str(ROOT / "webchat"), rate_per_minute=RATE_PER_MINUTE, burst=BURST, connections=CONNECTIONS,
+        real_ip_from=["127.0.0.1"],  # as if a TLS proxy on this machine were in front
+    )))
     args = [binary, "-p", str(run_dir), "-c", str(conf)]
     if os.geteuid() == 0:  # as serve_cluster.sh does: the workers run as nobody
         run_dir.chmod(0o711)
@@ -110,9 +110,10 @@ def nginx() -> Iterator[tuple[str, Upstream]]:
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
-def burst(url: str, count: int) -> list[requests.Response]:
+def burst(url: str, count: int, headers: dict[str, str] | None = None) -> list[requests.Response]:
     with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(lambda _: requests.post(url, json={"message": "hi"}, timeout=10), range(count)))
+        return list(pool.map(lambda _: requests.post(url, json={"message": "hi"}, headers=headers, timeout=10),
+                             range(count)))
 
 
 def test_a_burst_from_one_address_gets_429_on_every_public_location(nginx):
@@ -139,6 +140,7 @@ def test_messages_at_the_allowed_pace_all_pass(nginx):
 
 def test_more_connections_at_once_than_allowed_get_429(nginx):
     url, upstream = nginx
+    upstream.real_ips.clear()  # counts the held requests that reached the upstream
     with ThreadPoolExecutor(max_workers=CONNECTIONS) as pool:
         held = [pool.submit(requests.get, f"{url}/socket.io/?hold={i}", timeout=20) for i in range(CONNECTIONS)]
         deadline = time.monotonic() + 10
@@ -148,3 +150,15 @@ def test_more_connections_at_once_than_allowed_get_429(nginx):
         upstream.release.set()
         assert [h.result().status_code for h in held] == [200] * CONNECTIONS
     assert extra.status_code == 429
+
+
+def test_behind_a_trusted_proxy_each_client_address_has_its_own_limit(nginx):
+    url, upstream = nginx
+    upstream.real_ips.clear()  # the fixture's own probe came from 127.0.0.1
+    flooding = {"X-Forwarded-For": "198.51.100.1"}
+    statuses = [a.status_code for a in burst(f"{url}/webhooks/app/webhook", 3 * BURST, flooding)]
+    assert statuses.count(429) >= 2 * BURST - 1
+    other = requests.post(f"{url}/webhooks/app/webhook", json={"message": "hi"}, timeout=10,
+                          headers={"X-Forwarded-For": "198.51.100.2"})
+    assert other.status_code == 200, "another client behind the same proxy is not held up"
+    assert set(upstream.real_ips) == {"198.51.100.1", "198.51.100.2"}, "the replicas are told the client's address"

@@ -39,6 +39,16 @@ def checkins_of(env: dict[str, str], seen_before: set[int]) -> list[dict]:
     return [c for c in export(env) if c["checkin_id"] not in seen_before]
 
 
+def own_checkins(env: dict[str, str], client_id: str) -> list[dict]:
+    """A client's check-ins as the client's own data export shows them, private ones included."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.review", "export", "--format", "json", "--client", client_id, "--include-private"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
 def test_full_checkin_with_digressions_is_stored_and_exported(rasa_server: RasaServer, e2e_env):
     before = {c["checkin_id"] for c in export(e2e_env)}
     sender = f"client-{uuid.uuid4()}"
@@ -103,7 +113,8 @@ def test_pause_then_resume_where_they_left_off(rasa_server: RasaServer, e2e_env)
     rasa_server.send(sender, "mostly")
     paused = " ".join(texts(rasa_server.send(sender, "let's do this later")))
     assert "saved" in paused or "kept" in paused
-    [checkin] = checkins_of(e2e_env, before)
+    # Started without the introduction, so private until the client chooses: read as the client.
+    [checkin] = own_checkins(e2e_env, rasa_server.conversation(sender))
     assert checkin["status"] == "paused" and len(checkin["answers"]) == 2
 
     welcome = " ".join(texts(rasa_server.send(sender, "hi")))
@@ -113,7 +124,7 @@ def test_pause_then_resume_where_they_left_off(rasa_server: RasaServer, e2e_env)
     assert any("warm" in t for t in texts(resumed))  # the third question: warmth
     for answer in ("mostly", "yes completely", "mostly yes"):
         rasa_server.send(sender, answer)
-    [checkin] = checkins_of(e2e_env, before)  # the same check-in, not a second one
+    [checkin] = own_checkins(e2e_env, rasa_server.conversation(sender))  # the same check-in, not a second one
     assert checkin["status"] == "completed"
     assert [a["score"] for a in checkin["answers"]] == [5, 4, 4, 5, 4]
 
@@ -135,7 +146,9 @@ def test_crisis_mid_checkin_gets_resources_and_pauses(rasa_server: RasaServer, e
     rasa_server.send(sender, "mostly")
     reply = " ".join(texts(rasa_server.send(sender, "honestly I just want to kill myself")))
     assert "988" in reply
-    [checkin] = checkins_of(e2e_env, before)
+    [practice_view] = checkins_of(e2e_env, before)
+    assert [e["kind"] for e in practice_view["events"]] == ["crisis"]  # private, yet the practice sees it
+    [checkin] = own_checkins(e2e_env, rasa_server.conversation(sender))
     assert checkin["status"] == "paused"
     assert [e["kind"] for e in checkin["events"]] == ["crisis"]
     assert "kill" not in json.dumps(checkin)  # the crisis words are not copied into the store
@@ -241,3 +254,33 @@ def test_the_conversation_store_holds_no_words_in_the_clear(rasa_server: RasaSer
                                                (rasa_server.conversation(sender),))]
     assert rows and all(data.startswith("gAAAA") for data in rows)
     assert not any(marker in data for data in rows)
+
+
+def _checkin_of(env: dict[str, str], before: set[int]) -> dict:
+    [checkin] = checkins_of(env, before)
+    return checkin
+
+
+def test_nothing_is_visible_to_the_practice_before_the_client_agrees(rasa_server: RasaServer, e2e_env):
+    """Straight into a check-in, without the introduction that says answers are shared: the
+    practice sees only that a check-in happened until the client chooses to share it."""
+    assert e2e_env["RAPPORT_SHARE_DEFAULT"] == "share"
+    before = {c["checkin_id"] for c in export(e2e_env)}
+    sender = f"client-{uuid.uuid4()}"
+    assert last_buttons(rasa_server.send(sender, "I want to do a check in")) == LEVEL_TITLES
+    rasa_server.send(sender, "mostly, she backs me up")
+    rasa_server.send(sender, "not really")
+    in_progress = _checkin_of(e2e_env, before)
+    assert in_progress["private"] and in_progress["answers"] == [] and in_progress["summary"] is None
+    # Choosing at the end is what shares it (test_full_checkin_with_digressions_is_stored_and_exported).
+
+
+def test_going_ahead_after_being_told_answers_are_shared_is_agreeing(rasa_server: RasaServer, e2e_env):
+    before = {c["checkin_id"] for c in export(e2e_env)}
+    sender = f"client-{uuid.uuid4()}"
+    intro = " ".join(texts(rasa_server.send(sender, "hi")))
+    assert "your therapist can read them" in intro and "private" in intro
+    rasa_server.send(sender, "/affirm")
+    rasa_server.send(sender, "mostly, she backs me up")
+    in_progress = _checkin_of(e2e_env, before)
+    assert not in_progress["private"] and [a["score"] for a in in_progress["answers"]] == [4]

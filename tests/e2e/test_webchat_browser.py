@@ -11,8 +11,9 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -20,7 +21,7 @@ from bot.identity import client_id
 from tests.browser import CHROMIUM, chromium
 from tests.e2e.conftest import ROOT, RasaServer
 from tests.e2e.test_rest_checkin import export
-from tests.harness import free_port, stop, wait_until_up
+from tests.harness import stop, wait_until_up
 
 ARTIFACTS = ROOT / "test-artifacts"
 WEBCHAT = ROOT / "webchat"
@@ -48,11 +49,13 @@ def ensure_socket_io_client() -> None:
 
 
 @pytest.fixture(scope="module")
-def chat_page(rasa_server: RasaServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """webchat/serve.py (what `make serve` starts) pointed at the test's Rasa server."""
+def chat_page(rasa_server: RasaServer, e2e_env: dict[str, str],
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """webchat/serve.py (what `make serve` starts) pointed at the test's Rasa server, on the port
+    whose origin the server allows (RAPPORT_WEBCHAT_ORIGINS, set in e2e_env)."""
     ensure_chromium()
     ensure_socket_io_client()
-    port = free_port()
+    port = int(e2e_env["RAPPORT_WEBCHAT_PORT"])
     log = tmp_path_factory.mktemp("webchat") / "page.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
@@ -82,26 +85,31 @@ class Chat:
     def bot_texts(self) -> list[str]:
         return self.page.locator("#log li.msg.bot").all_inner_texts()
 
+    # Waits poll from Python: Playwright's in-page string predicates need eval, which the page's
+    # Content-Security-Policy rightly refuses (a wait that did not succeed at once then failed).
+    def _until(self, condition: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + REPLY_TIMEOUT_MS / 1000
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}; the page shows {self.bot_texts()[-3:]}")
+            self.page.wait_for_timeout(100)
+
     def wait_for_bot(self, count_before: int, containing: str | None = None) -> None:
         """Until a new bot message arrives (and, if given, one containing `containing`)."""
-        self.page.wait_for_function(
-            """([before, words]) => {
-                const bots = [...document.querySelectorAll('#log li.msg.bot')];
-                if (bots.length <= before) return false;
-                return !words || bots.slice(before).some(li => li.textContent.includes(words));
-            }""",
-            arg=[count_before, containing], timeout=REPLY_TIMEOUT_MS,
-        )
+        def arrived() -> bool:
+            new = self.bot_texts()[count_before:]
+            return bool(new) and (not containing or any(containing in text for text in new))
+
+        self._until(arrived, f"a bot message containing {containing!r}")
 
     def quick_replies(self) -> list[str]:
         return self.page.locator("#quick-replies button").all_inner_texts()
 
     def wait_for_quick_replies(self, titles: list[str]) -> None:
-        self.page.wait_for_function(
-            "(titles) => JSON.stringify([...document.querySelectorAll('#quick-replies button')]"
-            ".map(b => b.textContent)) === JSON.stringify(titles)",
-            arg=titles, timeout=REPLY_TIMEOUT_MS,
-        )
+        self._until(lambda: self.quick_replies() == titles, f"the buttons {titles}")
+
+    def wait_until_connected(self) -> None:
+        self._until(lambda: "Connected" in self.page.locator("#status").inner_text(), "the connection")
 
     def tap(self, title: str, then: list[str] | None = None, expect: str | None = None) -> None:
         before = len(self.bot_texts())
@@ -128,15 +136,14 @@ def test_a_whole_check_in_in_the_browser_survives_a_reload(chat_page: str, rasa_
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     allowed = (chat_page, rasa_server.url, rasa_server.url.replace("http://", "ws://"))
-    offsite: list[str] = []  # the page works offline: nothing but the page and the bot
-    page.on("request", lambda req: offsite.append(req.url) if not req.url.startswith(allowed) else None)
+    requested: list[str] = []
+    page.on("request", lambda req: requested.append(req.url))
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     chat = Chat(page)
 
     page.goto(chat_page)
-    page.wait_for_function("document.getElementById('status').textContent.includes('Connected')",
-                           timeout=REPLY_TIMEOUT_MS)
+    chat.wait_until_connected()
     assert page.get_by_label("Your message").is_visible()  # the field has an accessible name
     assert page.get_by_role("log").count() == 1
 
@@ -148,18 +155,17 @@ def test_a_whole_check_in_in_the_browser_survives_a_reload(chat_page: str, rasa_
     chat.tap("Mostly", then=LEVELS)                                  # team: 4
     chat.type("a little, she checks her <b>phone</b> a lot", then=["Let's move on"])  # heard: 2
     chat.type("she looks at her phone when I talk about work", then=LEVELS)  # the follow-up
-    session_id = page.evaluate("localStorage.getItem('rapport.session')")
-    assert session_id
+    token = page.evaluate("localStorage.getItem('rapport.session')")
+    assert token and token.startswith("v1.")  # issued and signed by the server
     shown_before_reload = chat.bot_texts()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "webchat-before-reload.png"))
 
     page.reload()
-    page.wait_for_function("document.getElementById('status').textContent.includes('Connected')",
-                           timeout=REPLY_TIMEOUT_MS)
+    chat.wait_until_connected()
     assert chat.bot_texts() == shown_before_reload  # the conversation is still on screen
     assert chat.quick_replies() == LEVELS  # and the question still has its buttons
-    assert page.evaluate("localStorage.getItem('rapport.session')") == session_id
+    assert page.evaluate("localStorage.getItem('rapport.session')") == token
 
     chat.tap("Completely", then=LEVELS)                              # warmth: 5
     chat.type("somewhat", then=["Let's move on"])                    # worth: 3, invited to say more
@@ -172,7 +178,10 @@ def test_a_whole_check_in_in_the_browser_survives_a_reload(chat_page: str, rasa_
     # Client words stay text: the tag typed above is shown as typed, never as markup.
     assert page.locator("#log b").count() == 0
     assert any("<b>phone</b>" in t for t in page.locator("#log li.msg.user").all_inner_texts())
-    assert problems == [] and dialogs == [] and offsite == []
+    assert problems == [] and dialogs == []
+    assert [url for url in requested if not url.startswith(allowed)] == []  # nothing but the page and the bot
+    session_id = token.split(".")[1]
+    assert not any(session_id in url for url in requested)  # the session never goes in a URL
 
     [checkin] = [c for c in export(e2e_env) if c["checkin_id"] not in before]
     assert checkin["client_id"] == client_id("socketio", session_id, e2e_env["RAPPORT_ID_SECRET"])

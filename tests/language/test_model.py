@@ -34,6 +34,21 @@ def test_padding_does_not_change_an_embedding() -> None:
     assert np.allclose(alone, batched, atol=1e-5)
 
 
+def test_cross_validation_reads_embeddings_through_the_cache(tmp_path: Path) -> None:
+    """bench.language --cv embeds each sentence once, not once per fold (train.CachedEncoder)."""
+    from bot.language.train import CachedEncoder, EmbeddingCache
+
+    cache = EmbeddingCache(tmp_path / "embeddings.npz")
+    cached = CachedEncoder(cache)
+    texts = ["she listens to me", "i want to kill myself", "she listens to me"]
+    vectors = cached.encode(texts)
+    assert np.allclose(vectors, encoder().encode(texts), atol=1e-5)
+    assert len(cache.vectors) == 2 and cache.changed
+    cached.encoder = None  # a text already read never reaches the network again
+    assert np.array_equal(cached.encode(texts[1:]), vectors[1:])
+    assert cached.encode([]).shape == (0, DIMENSION)
+
+
 def test_heads_fit_save_and_load_as_plain_arrays(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(60, 5))

@@ -139,3 +139,51 @@ def test_no_pattern_is_unbounded() -> None:
     """The scan stays linear only if no pattern can run over the whole message."""
     for alt in rules().alternatives:
         assert not re.search(r"(?<!\\)\.[*+]", alt.pattern.pattern), alt.pattern.pattern
+
+
+@pytest.mark.parametrize("text, level, mention", [
+    # real lines from the training side of the corpus (corpus/crisis.train.yml) that no rule read
+    ("I don’t know how long I can fight with that voice. I need to cut!", CRISIS, False),
+    ("I took the rest of my sleeping pills and my painkillers", CRISIS, False),
+    ("I took the blades that I had kept in my wallet and sliced my skin for the first time in over a year.",
+     CRISIS, False),
+    ("It’s been a terrible couple of months and I’m finally ready to do it. I’m finally ready to leave this "
+     "world behind.", CRISIS, False),
+    ("I called you because I’m in a very rural area. You’re not going to find me. But, I want you to make sure "
+     "that someone finds my body", CRISIS, False),
+    ("It’s time for me to do that thing I’ve promised myself I would do weeks ago, it’s time to take those pills "
+     "and to execute my plan.", CRISIS, False),
+    ("So, after midnight, I set off on the streets with a pocket full of pills, looking for a quiet place to take "
+     "care of things.", CRISIS, False),
+    # phrases that are often harmless: the classifier reads the message before resources are sent
+    ("My parents left the house around 9am, and I grabbed the same rope that I used before.", CRISIS, True),
+    ("I crafted a note, laid out my plan, and considered how I would take my last breath.", CRISIS, True),
+    ("I picked up a knife to chop the onions", CRISIS, True),
+    # not alarms
+    ("I need to cut my hair", NONE, False),
+    ("I ended up cutting my losses and leaving early", NONE, False),
+    ("When you drink too much coffee the resulting caffeine overdose makes you jittery", NONE, False),
+    ("my therapist said the cuts to her clinic's funding were several", NONE, False),
+])
+def test_present_plans_means_and_recent_self_harm(text: str, level: str, mention: bool) -> None:
+    """Round 4 (crisis_rules.yml): phrasings the training side showed the rules missed."""
+    match = scan(normalise(text))
+    assert (match.level, match.mention) == (level, mention)
+
+
+@pytest.mark.parametrize("text, level", [
+    # real lines from the training side (indirect warning signs that no rule read)
+    ("I’m jealous of the dead.", UNCLEAR),
+    ("It wouldn’t be that big of a deal if I didn’t wake up tomorrow", UNCLEAR),
+    ("My kids deserve to have a different parent.", UNCLEAR),
+    ("I do believe this is the end for me.", UNCLEAR),
+    ("Who cares if I’m dead", UNCLEAR),
+    ("I, essentially, feel like a huge burden.", UNCLEAR),
+    # not alarms: an answer about the therapist, an alarm clock, a gym
+    ("No. I feel like a burden to him.", NONE),
+    ("What if I don't wake up on time for my session?", NONE),
+    ("I wanted to join her at the gym on Saturdays", NONE),
+    ("I've had enough of her cancelling at the last minute", NONE),
+])
+def test_indirect_signs_get_the_gentle_question(text: str, level: str) -> None:
+    assert scan(normalise(text)).level == level
