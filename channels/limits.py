@@ -96,8 +96,12 @@ class FloodGuard:
 
     def address_of(self, request: Request) -> str:
         """The client's address: the peer's, or X-Real-IP when the peer is a trusted proxy."""
-        peer = request.ip or ""
-        forwarded = (request.headers.get("X-Real-IP") or "").strip()
+        return self.client_address(request.ip or "", request.headers.get("X-Real-IP") or "")
+
+    def client_address(self, peer: str, real_ip: str) -> str:
+        """The same from the connection's address and its X-Real-IP header (a socket.io connection
+        has them in its WSGI-style environ: REMOTE_ADDR, HTTP_X_REAL_IP)."""
+        forwarded = real_ip.strip()
         if forwarded and self._trusted(peer):
             try:
                 return str(ipaddress.ip_address(forwarded))
