@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Callable, TypeVar
 
@@ -10,7 +9,7 @@ from rasa_sdk import Tracker
 
 from bot.config import Settings, load_settings
 from bot.identity import client_id, is_pseudonym
-from bot.notify import notify_in_background
+from bot.outbox import AlertOutbox, OutboxSettings, send_unqueued
 from bot.store import Store
 from bot.vocabulary import PAUSED
 
@@ -75,25 +74,45 @@ def with_store(what: str, fn: Callable[[Store], T]) -> tuple[bool, T | None]:
         return False, None
 
 
-def alert_practice(tracker: Tracker, kind: str, checkin_id: int | None = None) -> None:
-    """POSTs a minimal alert (no words) to the practice's webhook, if one is configured.
+@lru_cache(maxsize=1)
+def outbox() -> AlertOutbox:
+    """The practice's alerts, on the store's database (bot/outbox.py). Raises like `store()`."""
+    return AlertOutbox(store().engine, OutboxSettings.from_env(settings().extra))
 
-    Runs in the background: it never blocks or breaks the conversation.
-    """
+
+def alert_practice(tracker: Tracker, kind: str, checkin_id: int | None = None) -> None:
+    """Queues a minimal alert (no words) for the practice's webhook, if one is configured.
+
+    The alert is a row of the outbox, sent by the delivery worker: it never blocks or breaks the
+    conversation, and survives a restart of the action server."""
+    record_and_alert(tracker, kind, checkin_id, record=False)
+
+
+def record_and_alert(tracker: Tracker, kind: str, checkin_id: int | None = None, *, record: bool = True) -> None:
+    """Records the event `kind` (when `record`) and queues the practice's alert in the same
+    transaction. Whatever fails, the rest is still done: an event that could not be written with
+    its alert is written alone, an alert that could not be queued is sent once at once
+    (bot.outbox.send_unqueued: not retried, but not lost to a database outage)."""
+    client = client_of(tracker)
     webhook = settings().alert_webhook
-    if not webhook:
-        return
     if checkin_id is None:
         checkin_id = tracker.get_slot("checkin_id")
-    notify_in_background(
-        webhook,
-        {
-            "client_id": client_of(tracker),
-            "checkin_id": checkin_id,
-            "kind": kind,
-            "time": datetime.now(timezone.utc).isoformat(),
-        },
-    )
+    queued = False
+    if record:
+        then = (lambda session: outbox().adder(client, kind, checkin_id)(session)) if webhook else None
+        queued, _ = with_store("record_event", lambda s: s.record_event(client, kind, checkin_id, then=then))
+        if not queued:
+            with_store("record_event", lambda s: s.record_event(client, kind, checkin_id))
+        queued = queued and bool(webhook)
+    if not webhook:
+        return
+    if not queued:
+        queued, _ = with_store("queue_alert", lambda _: outbox().add(client, kind, checkin_id))
+    if queued:
+        outbox().start()  # already running in the action server; tests run actions in-process
+        outbox().wake()
+    else:
+        send_unqueued(OutboxSettings.from_env(settings().extra), client, kind, checkin_id)
 
 
 def own_checkin(tracker: Tracker) -> int | None:
@@ -120,3 +139,34 @@ def pause_checkin(tracker: Tracker) -> None:
     checkin_id = own_checkin(tracker)
     if checkin_id is not None:
         with_store("set_status", lambda s: s.set_status(checkin_id, PAUSED))
+
+
+def _deliver_alerts_in_the_action_server() -> None:
+    """Starts the alert outbox's delivery worker when the action server starts (rasa_sdk creates
+    its Sanic app, "rasa_sdk", before it imports this package), so alerts left pending by a
+    previous run are sent even before anyone talks to the bot. Elsewhere (tests running actions
+    in-process) the worker starts with the first alert."""
+    from sanic import Sanic
+    from sanic.exceptions import SanicException
+
+    try:
+        app = Sanic.get_app("rasa_sdk")
+    except SanicException:
+        return
+
+    async def start(_app: object, _loop: object) -> None:
+        if settings().alert_webhook:
+            try:
+                outbox().start()
+            except Exception as exc:  # noqa: BLE001 - the first alert tries again
+                logger.error("alert outbox: the delivery worker could not start: %s", type(exc).__name__)
+
+    async def stop(_app: object, _loop: object) -> None:
+        if settings().alert_webhook and outbox.cache_info().currsize:
+            outbox().stop()
+
+    app.register_listener(start, "after_server_start")
+    app.register_listener(stop, "before_server_stop")
+
+
+_deliver_alerts_in_the_action_server()

@@ -8,7 +8,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import alert_practice, client_of, pause_checkin, settings, with_store
+from actions.common import pause_checkin, record_and_alert, settings
 from bot import metrics
 from bot.resources import crisis_message, safe_ack_message, safety_check_question
 from bot.vocabulary import CRISIS, CRISIS_UNCLEAR
@@ -16,12 +16,10 @@ from bot.vocabulary import CRISIS, CRISIS_UNCLEAR
 
 def pause_and_flag(tracker: Tracker, kind: str) -> List[EventType]:
     """Pauses any check-in in progress, records a flagged event, alerts the practice if configured."""
-    client = client_of(tracker)
     checkin_id: Optional[int] = tracker.get_slot("checkin_id")
     pause_checkin(tracker)
     metrics.CRISIS_EVENTS.labels(kind).inc()
-    with_store("record_event", lambda s: s.record_event(client, kind, checkin_id))
-    alert_practice(tracker, kind)
+    record_and_alert(tracker, kind, checkin_id)
     return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("pending_answer", None)]
 
 

@@ -37,6 +37,7 @@ from sanic.response import HTTPResponse
 
 from bot.config import is_loopback
 from channels.common import expand_env, handle_once, pseudonymous
+from channels.limits import limited
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,9 @@ class ValidatedRestInput(InputChannel):
             problem = _rest_problem(body)
             if problem:
                 return response.json({"error": problem}, status=HTTPStatus.BAD_REQUEST)
+            refused = limited(request, self.name(), body["sender"], per_address=True)
+            if refused:
+                return refused
             collector = CollectingOutputChannel()
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
             try:
@@ -172,6 +176,10 @@ class RetrySafeRestInput(InputChannel):
             problem = _problem(sender, text, message_id)
             if problem:
                 return response.json({"error": problem}, status=HTTPStatus.BAD_REQUEST)
+            # One server calls for all the app's clients: per sender only (channels/limits.py).
+            refused = limited(request, self.name(), sender, per_address=False)
+            if refused:
+                return refused
             collector = CollectingOutputChannel()
             message = UserMessage(
                 text, collector, sender, input_channel=self.name(), message_id=message_id,

@@ -21,6 +21,7 @@ from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from channels.common import channel_settings, handle_once, pseudonymous
+from channels.limits import dropped_for_flooding
 
 EVENT_ID = "slack_event_id"  # in the message metadata: the Events API's id of the delivery
 
@@ -74,6 +75,8 @@ class SlackDirectInput(SlackInput):
             app: Dict[str, Any] = {}
 
             async def handle(message: UserMessage) -> None:
+                if await dropped_for_flooding(self.name(), message.sender_id, message.output_channel):
+                    return
                 event_id = (message.metadata or {}).get(EVENT_ID)
                 if event_id:  # a redelivered event replays nothing new (channels.common.handle_once)
                     message.message_id = f"slack-{event_id}"

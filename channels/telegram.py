@@ -30,6 +30,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.common import channel_settings, handle_once, pseudonymous
+from channels.limits import dropped_for_flooding
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +106,8 @@ class TelegramSecretInput(TelegramInput):
             sender_id, text, callback_id = incoming
             if callback_id:
                 await _stop_spinner(output, callback_id)
+            if await dropped_for_flooding(self.name(), sender_id, output):
+                return response.text("success")
             message = UserMessage(
                 text, output, sender_id, input_channel=self.name(),
                 message_id=f"telegram-{update.get('update_id')}", metadata=self.get_metadata(request),

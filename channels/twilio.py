@@ -32,6 +32,7 @@ from channels.common import (
     numbered_reply_as_payload,
     pseudonymous,
 )
+from channels.limits import dropped_for_flooding
 
 logger = logging.getLogger(__name__)
 
@@ -129,9 +130,11 @@ class TwilioSignedInput(TwilioInput):
             sender, text = request.form.get("From"), request.form.get("Body")
             if not sender or text is None:
                 return response.text("", status=HTTPStatus.NO_CONTENT)  # e.g. a media-only message
+            output = self.output_to(request.form.get("To") or self.twilio_number)
+            if await dropped_for_flooding(self.name(), sender, output):
+                return response.text("", status=HTTPStatus.NO_CONTENT)
             text = await numbered_reply_as_payload(
                 request.app.ctx.agent, conversation_id(self.name(), sender), text.replace("¡", "@"))
-            output = self.output_to(request.form.get("To") or self.twilio_number)
             message = UserMessage(
                 text, output, sender, input_channel=self.name(),
                 message_id=request.form.get("MessageSid"), metadata=self.get_metadata(request),

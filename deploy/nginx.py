@@ -13,15 +13,28 @@ at-signs; the review page's server block is left out without --review.
 
 `--rasa NAME:PORT resolve` (with --resolver) makes nginx (1.27.3 or newer) follow a DNS name
 (Kubernetes: the headless Service of the Rasa pods, so new replicas join without a reload).
+
+The flood limits per client address, on every location (docs/security.md), come from
+--rate-per-minute, --burst and --connections, whose defaults are the settings (environment):
+
+    RAPPORT_NGINX_RATE_PER_MINUTE [120]  requests a minute per address, on average
+    RAPPORT_NGINX_BURST [30]             requests above that rate served at once before 429
+    RAPPORT_NGINX_CONNECTIONS [20]       connections open at once per address (at most 65535)
+
+Behind a TLS proxy or an Ingress, every request comes from the proxy's address: --real-ip-from
+(default RAPPORT_NGINX_REAL_IP_FROM, comma-separated addresses or networks) names the proxies whose
+X-Forwarded-For gives the client's address, for the limits and for the replicas (X-Real-IP).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
@@ -29,6 +42,9 @@ WEBCHAT = ROOT / "webchat"
 # What the page needs, relative to webchat/ (the template serves exactly these).
 WEBCHAT_FILES = ("index.html", "rapport-chat.js", "rapport-chat.css", "config.js",
                  "node_modules/socket.io-client/dist/socket.io.min.js")
+LIMIT_SETTINGS = {"rate_per_minute": ("RAPPORT_NGINX_RATE_PER_MINUTE", 120),
+                  "burst": ("RAPPORT_NGINX_BURST", 30),
+                  "connections": ("RAPPORT_NGINX_CONNECTIONS", 20)}
 REVIEW_BLOCK = re.compile(r"^[ \t]*# @@REVIEW_BEGIN@@\n.*?^[ \t]*# @@REVIEW_END@@\n", re.S | re.M)
 
 
@@ -44,6 +60,32 @@ class Site:
     resolver: str = ""
     error_log: str = ""
     access_log: str = ""
+    rate_per_minute: int = 120
+    burst: int = 30
+    connections: int = 20
+    real_ip_from: list[str] = field(default_factory=list)
+
+
+def _real_ip(proxies: list[str]) -> str:
+    if not proxies:
+        return "# no proxy in front: the client's address is the connection's"
+    if any(not re.fullmatch(r"[0-9A-Fa-f.:/]+", proxy) for proxy in proxies):
+        raise ValueError(f"RAPPORT_NGINX_REAL_IP_FROM: addresses or networks only, got {proxies}")
+    lines = [f"set_real_ip_from {proxy};" for proxy in proxies]
+    return "\n    ".join([*lines, "real_ip_header X-Forwarded-For;", "real_ip_recursive on;"])
+
+
+def limits(env: Mapping[str, str]) -> dict[str, int]:
+    """The flood limits from the settings in `env`, defaults where unset; each a positive integer."""
+    values = {}
+    for field_name, (name, default) in LIMIT_SETTINGS.items():
+        raw = (env.get(name) or "").strip() or str(default)
+        if not raw.isdigit() or int(raw) < 1:
+            raise ValueError(f"{name} must be a positive whole number, got {raw!r}")
+        values[field_name] = int(raw)
+    if values["connections"] > 65535:
+        raise ValueError(f"RAPPORT_NGINX_CONNECTIONS must be at most 65535 (nginx's limit_conn), got {values['connections']}")
+    return values
 
 
 def _servers(addresses: list[str]) -> str:
@@ -66,6 +108,8 @@ def render(site: Site, template: str | None = None) -> str:
         "ERROR_LOG": site.error_log or f"{site.run_dir}/error.log",
         "ACCESS_LOG": site.access_log or f"{site.run_dir}/access.log",
         "RESOLVER": f"resolver {site.resolver} valid=10s;" if site.resolver else "# no resolver: names resolved at start",
+        "REAL_IP": _real_ip(site.real_ip_from),
+        "RATE_PER_MINUTE": str(site.rate_per_minute), "BURST": str(site.burst), "CONNECTIONS": str(site.connections),
     }
     text = text.replace("@@RASA_SERVERS@@\n", _servers(site.rasa_servers))
     text = text.replace("@@REVIEW_SERVERS@@\n", _servers(site.review_servers))
@@ -97,6 +141,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--copy-webchat", action="store_true", help="copy the web chat's files to OUT/webchat")
     parser.add_argument("--frame-ancestors", default="'self'", help="CSP frame-ancestors of the chat page")
     parser.add_argument("--stderr-logs", action="store_true", help="logs to the container's output")
+    try:
+        defaults = limits(os.environ)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    for name, value in defaults.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=value,
+                            help=f"flood limit per client address (default {LIMIT_SETTINGS[name][0]}: {value})")
+    parser.add_argument("--real-ip-from", action="append",
+                        default=[p.strip() for p in os.environ.get("RAPPORT_NGINX_REAL_IP_FROM", "").split(",") if p.strip()],
+                        help="a proxy in front whose X-Forwarded-For names the client (default RAPPORT_NGINX_REAL_IP_FROM)")
     args = parser.parse_args(argv)
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -109,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         webchat_dir=webchat_dir, frame_ancestors=args.frame_ancestors, review_servers=args.review,
         review_listen=args.review_listen, resolver=args.resolver,
         error_log="stderr" if args.stderr_logs else "", access_log="/dev/stdout" if args.stderr_logs else "",
+        rate_per_minute=args.rate_per_minute, burst=args.burst, connections=args.connections,
+        real_ip_from=args.real_ip_from,
     )
     try:
         text = render(site)

@@ -18,6 +18,8 @@ GENERATED = {
     "RASA_AUTH_TOKEN": lambda: secrets.token_urlsafe(24),
     "RAPPORT_REVIEW_SECRET": lambda: secrets.token_urlsafe(48),
     "RAPPORT_APP_TOKEN": lambda: secrets.token_urlsafe(32),
+    # Signs the practice's alerts (bot/notify.py, Standard Webhooks): whsec_ + base64 of 32 random bytes.
+    "RAPPORT_ALERT_SECRET": lambda: "whsec_" + base64.b64encode(os.urandom(32)).decode(),
 }
 
 

@@ -13,6 +13,8 @@
 #   RAPPORT_CLUSTER_DIR [a new temporary folder]: logs, nginx.conf and cluster.json (written when
 #   everything answers: ports, pids, names; tests and bench/load.py read it)
 #   TICKET_LOCK_LIFETIME [60], SANIC_KEEP_ALIVE_TIMEOUT [75]; service hosts and credentials as in .env.production.example.
+#   Flood limits per client address (deploy/nginx.py): RAPPORT_NGINX_RATE_PER_MINUTE [120],
+#   RAPPORT_NGINX_BURST [30], RAPPORT_NGINX_CONNECTIONS [20].
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -58,19 +60,7 @@ esac
 # --- prerequisites -------------------------------------------------------------------------------
 [ -f "$MODEL" ] || { echo "$MODEL is missing: run \`make train\`" >&2; exit 1; }
 
-if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
-  echo "Installing Debian's nginx (the load balancer)..."
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  # Keep apt from starting the system nginx service on port 80: only our own instance runs.
-  added_policy=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
-    $SUDO chmod +x /usr/sbin/policy-rc.d; added_policy=1
-  fi
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null \
-    || { $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null; }
-  [ -n "$added_policy" ] && $SUDO rm -f /usr/sbin/policy-rc.d
-fi
+scripts/install_nginx.sh
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 if [ ! -f webchat/node_modules/socket.io-client/dist/socket.io.min.js ]; then

@@ -39,7 +39,7 @@ from bot.store import Store  # noqa: E402
 PG_ADMIN_URL = os.environ.get(
     "RAPPORT_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-_TABLES = ("event", "summary", "answer", "checkin", "client")
+_TABLES = ("alert_outbox", "event", "summary", "answer", "checkin", "client")
 
 
 # --------------------------------------------------------------------------- keys

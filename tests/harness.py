@@ -62,9 +62,22 @@ def server_env(data_dir: Path, **overrides: str) -> dict[str, str]:
         RAPPORT_PRACTICE_NAME="Test Practice",
         RAPPORT_ONCALL_NUMBER="",
         RAPPORT_ALERT_WEBHOOK="",
+        RAPPORT_ALERT_SECRET="",
+        RAPPORT_ALERT_DEDUP_MINUTES="30",
+        RAPPORT_ALERT_MAX_ATTEMPTS="12",
+        RAPPORT_ALERT_RETRY_SECONDS="5",
+        RAPPORT_ALERT_POLL_SECONDS="5",
+        RAPPORT_ALERT_TIMEOUT_SECONDS="5",
         RAPPORT_SHARE_DEFAULT="share",
         RAPPORT_RETENTION_DAYS="180",
         RAPPORT_LOG_LEVEL="INFO",
+        # Tests and benchmarks play many clients from one address, quickly: the flood limits
+        # (channels/limits.py) run but are set far above what they send. test_flood_limits sets its own.
+        RAPPORT_RATE_PER_SENDER="100000",
+        RAPPORT_RATE_PER_ADDRESS="100000",
+        RAPPORT_NEW_CONVERSATIONS_PER_ADDRESS="100000",
+        RAPPORT_TRUSTED_PROXIES="127.0.0.1,::1",
+        RAPPORT_RATE_STORAGE="memory://",
         RASA_TELEMETRY_ENABLED="false",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         TF_CPP_MIN_LOG_LEVEL="2",
@@ -106,9 +119,9 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def start_action_server(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+def start_action_server(env: dict[str, str], log: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
     """Starts the action server; returns the process and its webhook URL once it answers."""
-    port = free_port()
+    port = port or free_port()
     with log.open("w") as out:
         proc = subprocess.Popen(
             [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
@@ -355,6 +368,10 @@ class Cluster:
             RAPPORT_REPLICA_BASE_PORT=str(free_block(replicas)),
             RAPPORT_CLUSTER_REVIEW_PORT=str(free_port()), RAPPORT_CLUSTER_REVIEW_BACKEND_PORT=str(free_port()),
             RASA_TELEMETRY_ENABLED="false",
+            # A load test is thousands of clients from one address: the flood limits per address
+            # (nginx's and the replicas') would measure themselves, not the cluster.
+            RAPPORT_NGINX_RATE_PER_MINUTE="6000000", RAPPORT_NGINX_BURST="100000", RAPPORT_NGINX_CONNECTIONS="60000",
+            RAPPORT_RATE_PER_ADDRESS="0", RAPPORT_NEW_CONVERSATIONS_PER_ADDRESS="0",
         )
         env.update(env_overrides or {})
         with self.log.open("w") as out:

@@ -12,6 +12,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy import create_engine
 
+import bot.outbox  # noqa: F401 - its table is declared on the same metadata
 from bot.store import Base
 
 config = context.config

@@ -10,7 +10,7 @@ Any database failure is raised as `StoreError`.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import Column, Table, bindparam, delete, exists, func, select, update
 from sqlalchemy.orm import Session
@@ -244,8 +244,11 @@ class Store(StoreReads):
             )
         _count_status_change(previous, COMPLETED)
 
-    def record_event(self, client_id: str, kind: str, checkin_id: int | None = None) -> int:
-        """Record that something happened (e.g. "crisis"); never the message text. Returns its id."""
+    def record_event(
+        self, client_id: str, kind: str, checkin_id: int | None = None, then: Callable[[Session], Any] | None = None
+    ) -> int:
+        """Record that something happened (e.g. "crisis"); never the message text. Returns its id.
+        `then(session)` runs in the same transaction (bot.outbox adds the practice's alert there)."""
         if checkin_id is not None:
             checkin_id = check_checkin_id(checkin_id)
         check_identifier("client_id", client_id, CLIENT_ID_MAX)
@@ -260,6 +263,8 @@ class Store(StoreReads):
                     client_id=client_id, checkin_id=checkin_id, kind=kind, created_at=now
                 )
             )
+            if then is not None:
+                then(session)
             return int(result.inserted_primary_key[0])
 
     def set_label(self, client_id: str, label: str | None) -> None:

@@ -3,6 +3,7 @@ real SQLite store (the one the action server would use)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -10,6 +11,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from standardwebhooks.webhooks import Webhook
 
 import actions.common as common
 from actions.checkin import (
@@ -28,6 +30,7 @@ from bot.dimensions import DIMENSIONS
 ASK = {cls.dimension: cls() for cls in ASK_ACTIONS}
 
 DOMAIN: dict = {}
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"the practice's alert secret, 32 b").decode()
 
 
 @pytest.fixture
@@ -39,15 +42,22 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         "RAPPORT_ID_SECRET": "test-secret",
         "RAPPORT_ENCRYPTION_KEYS": generate_key(),
         "RAPPORT_ALERT_WEBHOOK": "",
+        "RAPPORT_ALERT_SECRET": WEBHOOK_SECRET,
+        "RAPPORT_ALERT_POLL_SECONDS": "0.2",
         "RAPPORT_SHARE_DEFAULT": "share",
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
-    common.settings.cache_clear()
-    common.store.cache_clear()
+    reset_caches()
     yield tmp_path
-    common.settings.cache_clear()
-    common.store.cache_clear()
+    reset_caches()
+
+
+def reset_caches() -> None:
+    if common.outbox.cache_info().currsize:
+        common.outbox().stop()
+    for cached in (common.settings, common.store, common.outbox):
+        cached.cache_clear()
 
 
 def tracker(
@@ -298,7 +308,9 @@ def webhook(env, monkeypatch):
 
     class Hook(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 - http.server's naming
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            # Each alert is signed (Standard Webhooks), checked by the specification's own library.
+            received.append(Webhook(WEBHOOK_SECRET).verify(body, dict(self.headers)))
             self.send_response(204)
             self.end_headers()
             arrived.set()
@@ -309,7 +321,7 @@ def webhook(env, monkeypatch):
     server = HTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("RAPPORT_ALERT_WEBHOOK", f"http://127.0.0.1:{server.server_port}/hook")
-    common.settings.cache_clear()
+    reset_caches()
     yield received, arrived
     server.shutdown()
 

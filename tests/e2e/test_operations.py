@@ -94,7 +94,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, make_pg_database: Callable[[
         pytest.fail(f"{MODEL} is missing: run `make train` (make test does it for you)")
     data = tmp_path_factory.mktemp("operations")
     # A failing alert webhook: a crisis makes the action server log its retries (JSON lines).
-    env = server_env(data, RAPPORT_ALERT_WEBHOOK=f"http://127.0.0.1:{free_port()}/alert")  # nobody listens
+    # One attempt: the outbox (bot/outbox.py) gives the alert up at once instead of retrying for hours.
+    env = server_env(data, RAPPORT_ALERT_WEBHOOK=f"http://127.0.0.1:{free_port()}/alert",  # nobody listens
+                     RAPPORT_ALERT_MAX_ATTEMPTS="1")
     migrate(env)
     tracker_url = make_pg_database()
     tracker = make_url(tracker_url)
@@ -149,7 +151,7 @@ def test_a_whole_checkin_is_counted_and_no_log_line_holds_client_words_or_sender
     assert actions_metric("rapport_checkins_started_total") == 1
     assert actions_metric("rapport_checkins_completed_total") == 1
     assert actions_metric("rapport_crisis_events_total", kind="crisis") == 1
-    # The alert to the (closed) webhook port is retried in the background, then given up.
+    # The alert to the (closed) webhook port is tried by the outbox's worker, then given up.
     assert wait_for(lambda: actions_metric("rapport_alerts_failed_total", kind="crisis") == 1, timeout=30)
 
     ours = 0

@@ -564,6 +564,7 @@ def test_models_match_the_migrations(store: Store) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    import bot.outbox  # noqa: F401 - its table is declared on the same metadata
     from bot.store import Base
 
     with store.engine.connect() as connection:
