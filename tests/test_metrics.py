@@ -14,7 +14,7 @@ from prometheus_client import REGISTRY
 
 from bot import metrics
 from bot.crypto import TextCipher
-from bot.notify import notify_practice
+from bot.outbox import AlertOutbox, OutboxSettings
 from bot.store import FinalAnswer, Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,14 +82,21 @@ def test_the_store_counts_checkins_started_completed_and_abandoned(sqlite_url: s
     store.dispose()
 
 
-def test_alerts_are_counted_delivered_or_failed(unused_http_server: Callable[[int], str]):
+def test_alerts_are_counted_delivered_or_failed(
+    unused_http_server: Callable[[int], str], sqlite_url: str, cipher: TextCipher
+):
+    store = Store(sqlite_url, cipher)
+    store.migrate()
     delivered = value("rapport_alerts_delivered_total", kind="crisis")
     failed = value("rapport_alerts_failed_total", kind="crisis")
-    assert notify_practice(unused_http_server(204), {"kind": "crisis"}, retries=0)
-    assert not notify_practice(unused_http_server(400), {"kind": "crisis"}, retries=0)
-    assert not notify_practice("", {"kind": "crisis"})
+    for status, client in ((204, "client-ok"), (400, "client-refused")):
+        # One attempt each: a refused alert is given up (counted failed) at once.
+        outbox = AlertOutbox(store.engine, OutboxSettings(webhook=unused_http_server(status), max_attempts=1))
+        store.record_event(client, "crisis", then=outbox.adder(client, "crisis", None))  # as the action does
+        outbox.deliver_due()
     assert value("rapport_alerts_delivered_total", kind="crisis") == delivered + 1
-    assert value("rapport_alerts_failed_total", kind="crisis") == failed + 2
+    assert value("rapport_alerts_failed_total", kind="crisis") == failed + 1
+    store.dispose()
 
 
 @pytest.fixture
