@@ -163,14 +163,18 @@ async def dropped_for_flooding(channel: str, sender: str, output: OutputChannel)
     """For the provider channels, which answer the provider 2xx anyway (else it redelivers): True
     when the message is over the sender's limit and must be dropped. The client is told to slow
     down, once a minute at most."""
-    limits = guard()
-    refusal = limits.admit(channel, sender)
+    refusal = guard().admit(channel, sender)
     if refusal is None:
         return False
     logger.warning("A %s message was dropped: over the %s limit.", channel, refusal.reason)
-    if limits.limiter.hit(RateLimitItemPerMinute(1), "notice", conversation_id(channel, sender)):
+    if notice_due(channel, sender):
         try:
             await output.send_text_message(sender, TOO_FAST)
         except Exception as error:  # noqa: BLE001 - the provider may be down; the drop stands
             logger.warning("Could not tell a %s client to slow down: %s", channel, type(error).__name__)
     return True
+
+
+def notice_due(channel: str, sender: str) -> bool:
+    """Whether a refused client should be told to slow down now (once a minute at most)."""
+    return guard().limiter.hit(RateLimitItemPerMinute(1), "notice", conversation_id(channel, sender))

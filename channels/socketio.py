@@ -34,6 +34,7 @@ from socketio import AsyncServer
 
 from bot.identity import new_session_id, session_of, session_route, session_token
 from channels.common import expand_env, id_secret, pseudonymous
+from channels.limits import TOO_FAST, guard, notice_due
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class WebChatInput(SocketIOInput):
         webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
         sessions: Dict[str, str] = {}  # socket id -> the session the server gave it
+        addresses: Dict[str, str] = {}  # socket id -> the client's address (flood limits)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -78,6 +80,8 @@ class WebChatInput(SocketIOInput):
 
         @sio.on("connect", namespace=self.namespace)
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict]) -> bool:
+            peer, real_ip = environ.get("REMOTE_ADDR") or "", environ.get("HTTP_X_REAL_IP") or ""
+            addresses[sid] = guard().client_address(peer, real_ip)
             if not self.jwt_key:
                 return True
             import rasa.core.channels.channel as channel
@@ -88,6 +92,7 @@ class WebChatInput(SocketIOInput):
         @sio.on("disconnect", namespace=self.namespace)
         async def disconnect(sid: Text) -> None:
             sessions.pop(sid, None)
+            addresses.pop(sid, None)
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Any) -> None:
@@ -118,6 +123,13 @@ class WebChatInput(SocketIOInput):
                 return
             text = data.get("message", "")
             if not isinstance(text, str) or len(text) > MAX_MESSAGE_CHARS:
+                return
+            # Per session and per address, as the REST channel (channels/limits.py).
+            refusal = guard().admit(self.name(), sender_id, addresses.get(sid))
+            if refusal is not None:
+                logger.warning("A web chat message was dropped: over the %s limit.", refusal.reason)
+                if notice_due(self.name(), sender_id):
+                    await sio.emit(self.bot_message_evt, {"text": TOO_FAST}, room=sid, namespace=self.namespace)
                 return
             metadata = data.get(self.metadata_key) or {}
             if isinstance(metadata, str):

@@ -134,3 +134,37 @@ def test_a_provider_channel_drops_a_flood_and_tells_the_client_once(monkeypatch)
     assert dropped == [False, False, True, True, True]
     assert output.sent == [("4242", TOO_FAST)]
     assert asyncio.run(limits.dropped_for_flooding("telegram", "4343", output)) is False
+
+
+def test_a_web_chat_flood_is_dropped_and_the_client_told_once(url):
+    import asyncio
+
+    import socketio
+
+    async def flood() -> list[dict]:
+        client, replies = socketio.AsyncClient(), []
+        confirmed: asyncio.Queue = asyncio.Queue()
+        client.on("session_confirm", confirmed.put_nowait)
+        client.on("bot_uttered", replies.append)
+        # Its own address (from the trusted loopback proxy), so the other tests' counts don't mix in.
+        await client.connect(url, transports=["polling"], headers={"X-Real-IP": "192.0.2.77"})
+        try:
+            await client.emit("session_request", {})
+            await asyncio.wait_for(confirmed.get(), 20)
+            for _ in range(PER_SENDER + 3):
+                await client.emit("user_uttered", {"message": "hi"})
+            deadline = asyncio.get_running_loop().time() + 60
+            def done() -> bool:
+                told = sum(TOO_FAST == r.get("text") for r in replies)
+                return told >= 1 and len(replies) - told >= PER_SENDER
+
+            while not done() and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(2)  # anything more would have arrived by now
+        finally:
+            await client.disconnect()
+        return replies
+
+    replies = asyncio.run(flood())
+    assert [r.get("text") for r in replies].count(TOO_FAST) == 1, "told to slow down, once"
+    assert len([r for r in replies if r.get("text") != TOO_FAST]) >= PER_SENDER  # the first ones answered
