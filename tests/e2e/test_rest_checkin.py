@@ -26,9 +26,10 @@ def last_buttons(messages: list[dict]) -> list[str]:
     return []
 
 
-def export(env: dict[str, str]) -> list[dict]:
+def export(env: dict[str, str], *options: str) -> list[dict]:
+    """`python -m bot.review export --format json [options]`: the practice's view unless `options` say otherwise."""
     result = subprocess.run(
-        [sys.executable, "-m", "bot.review", "export", "--format", "json"],
+        [sys.executable, "-m", "bot.review", "export", "--format", "json", *options],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr
@@ -41,12 +42,7 @@ def checkins_of(env: dict[str, str], seen_before: set[int]) -> list[dict]:
 
 def own_checkins(env: dict[str, str], client_id: str) -> list[dict]:
     """A client's check-ins as the client's own data export shows them, private ones included."""
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.review", "export", "--format", "json", "--client", client_id, "--include-private"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return export(env, "--client", client_id, "--include-private")
 
 
 def test_full_checkin_with_digressions_is_stored_and_exported(rasa_server: RasaServer, e2e_env):
