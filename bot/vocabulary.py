@@ -24,3 +24,36 @@ EVENT_NAMES: Final[Mapping[str, str]] = {CRISIS: "Crisis language", CRISIS_UNCLE
 # The slot "delete my data" sets (actions/data_rights.py) and the tracker store reads
 # (components/tracker_store.py) to erase the stored conversation.
 ERASE_SLOT: Final = "erase_conversation"
+
+# Practice accounts (the store's `staff.role`): an admin sees every client and manages accounts; a
+# clinician sees only the clients enrolled with them.
+ADMIN: Final = "admin"
+CLINICIAN: Final = "clinician"
+ROLES: Final[tuple[str, ...]] = (ADMIN, CLINICIAN)
+
+# Where a client is reached and invited (the store's `client.preferred_channel`, `invitation.channel`).
+WEB: Final = "web"
+TELEGRAM: Final = "telegram"
+SLACK: Final = "slack"
+SMS: Final = "sms"
+WHATSAPP: Final = "whatsapp"
+CLIENT_CHANNELS: Final[tuple[str, ...]] = (WEB, TELEGRAM, SLACK, SMS, WHATSAPP)
+
+# A client's schedule (the store's `schedule.kind`).
+AFTER_SESSION: Final = "after_session"
+WEEKLY: Final = "weekly"
+SCHEDULE_KINDS: Final[tuple[str, ...]] = (AFTER_SESSION, WEEKLY)
+
+# A scheduled check-in (the store's `scheduled_checkin.status`): waiting to be sent, sent (with
+# reminders), done by the client, its window closed without it, or called off (the client left or
+# the schedule changed).
+DUE_PENDING: Final = "pending"
+DUE_SENT: Final = "sent"
+DUE_COMPLETED: Final = "completed"
+DUE_EXPIRED: Final = "expired"
+DUE_CANCELLED: Final = "cancelled"
+DUE_STATUSES: Final[tuple[str, ...]] = (DUE_PENDING, DUE_SENT, DUE_COMPLETED, DUE_EXPIRED, DUE_CANCELLED)
+
+# A crisis event's triage status (derived: `event.acknowledged_at` set or not).
+TRIAGE_NEW: Final = "new"
+TRIAGE_ACKNOWLEDGED: Final = "acknowledged"

@@ -39,7 +39,11 @@ from bot.store import Store  # noqa: E402
 PG_ADMIN_URL = os.environ.get(
     "RAPPORT_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-_TABLES = ("alert_outbox", "event", "summary", "answer", "checkin", "client")
+_TABLES = (
+    "alert_outbox", "scheduled_checkin", "therapy_session", "schedule", "invitation", "binding",
+    "event", "summary", "answer", "checkin", "client", "staff",
+)
+_APPEND_ONLY = ("audit_log",)  # its trigger refuses DELETE; TRUNCATE is not a row operation
 
 
 # --------------------------------------------------------------------------- keys
@@ -154,6 +158,8 @@ def store_url(request: pytest.FixtureRequest) -> str:
         # DELETE, not TRUNCATE: on a handful of rows it is ~50x faster. Ids keep counting up.
         for table in _TABLES:
             connection.execute(text(f"DELETE FROM {table}"))
+        for table in _APPEND_ONLY:
+            connection.execute(text(f"TRUNCATE {table}"))
     engine.dispose()
     return url
 

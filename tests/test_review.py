@@ -293,7 +293,7 @@ def test_migrate_and_delete(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     code, _, err = cli("list")
     assert code == 1 and "error: " in err
     code, out, _ = cli("migrate")
-    assert code == 0 and "revision 0002" in out  # 0002: the alert outbox
+    assert code == 0 and "revision 0003" in out  # 0003: the practice tables
     code, out, _ = cli("migrate")
     assert code == 0 and "unchanged" in out
 

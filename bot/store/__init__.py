@@ -33,6 +33,7 @@ from bot.store.views import (
     EventView,
     FinalAnswer,
     ScoreCard,
+    ScheduleSummary,
     ScoreOnlyAnswer,
     as_utc,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "FinalAnswer",
     "MIGRATIONS_DIR",
     "NotFoundError",
+    "ScheduleSummary",
     "ScoreCard",
     "ScoreOnlyAnswer",
     "Store",

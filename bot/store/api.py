@@ -26,7 +26,11 @@ from bot.store.checks import (
     check_text,
 )
 from bot.store.errors import NotFoundError, UnreadableTextError
+from bot.store.enrolment import EnrolmentStore
+from bot.store.practice import PracticeStore
 from bot.store.reads import StoreReads
+from bot.store.schedules import ScheduleStore
+from bot.store.triage import TriageStore
 from bot.store.schema import (
     ABANDONED,
     CHANNEL_MAX,
@@ -37,6 +41,7 @@ from bot.store.schema import (
     OPEN_STATUSES,
     STATUSES,
     answer_table,
+    binding_table,
     checkin_table,
     client_table,
     event_table,
@@ -47,8 +52,13 @@ from bot.store.views import FinalAnswer
 _ROTATE_BATCH = 500
 
 
-class Store(StoreReads):
-    """All reads and writes of check-ins. Safe to share between threads."""
+class Store(PracticeStore, EnrolmentStore, ScheduleStore, TriageStore, StoreReads):
+    """All reads and writes. Safe to share between threads.
+
+    The check-ins' writes are here; their reads in `reads.py`; the practice's tables in
+    `practice.py` (staff, audit log), `enrolment.py` (enrolled clients, invitations, bindings),
+    `schedules.py` (schedules, sessions, scheduled check-ins) and `triage.py` (crisis triage).
+    """
 
     def _ensure_client(self, session: Session, client_id: str, now: datetime) -> None:
         session.execute(
@@ -86,7 +96,7 @@ class Store(StoreReads):
         Creates the client on first sight. Any check-in of this client still open
         (in_progress or paused) is marked abandoned: a client has at most one open check-in.
         Call `open_checkin` first to resume instead.
-        """
+       """
         check_shared(shared)
         check_identifier("client_id", client_id, CLIENT_ID_MAX)
         check_identifier("channel", channel, CHANNEL_MAX)
@@ -129,7 +139,7 @@ class Store(StoreReads):
 
         A skipped answer has no score. The answer's created_at is kept on update; its
         follow-up, if any, is kept too.
-        """
+       """
         checkin_id = check_checkin_id(checkin_id)
         answer = FinalAnswer(dimension, score, text, skipped)
         check_answer(answer)
@@ -142,7 +152,7 @@ class Store(StoreReads):
         """Record what the client added after being invited to say more about a dimension.
 
         The dimension must have been answered first (ValueError otherwise).
-        """
+       """
         checkin_id = check_checkin_id(checkin_id)
         check_dimension(dimension)
         check_text("text", text)
@@ -214,7 +224,7 @@ class Store(StoreReads):
 
         `answers`, if given, are (re)written in the same transaction, follow-ups included, so
         a check-in is completed with all of its answers or not at all.
-        """
+       """
         checkin_id = check_checkin_id(checkin_id)
         check_text("summary_text", summary_text)
         answers = list(answers)
@@ -326,11 +336,13 @@ class Store(StoreReads):
 
         Works in batches, each its own transaction; if it stops halfway, everything stays
         readable with the configured keys and it can simply be run again.
-        """
+       """
         rotated = 0
         rotated += self._rotate_column(answer_table, answer_table.c.id, ("text", "followup"))
         rotated += self._rotate_column(summary_table, summary_table.c.checkin_id, ("text",))
-        rotated += self._rotate_column(client_table, client_table.c.id, ("label",))
+        rotated += self._rotate_column(client_table, client_table.c.id, ("label", "external_id"))
+        rotated += self._rotate_column(binding_table, binding_table.c.conversation_id, ("address",))
+        rotated += self._rotate_column(event_table, event_table.c.id, ("ack_note",))
         return rotated
 
     def _rotate_column(self, table: Table, key: Column, columns: tuple[str, ...]) -> int:

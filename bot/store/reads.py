@@ -160,7 +160,7 @@ class StoreReads(StoreBase):
         Decrypting is most of the cost (~120,000 texts for 20,000 check-ins): for scores and
         statuses only, pass include_text=False and every text, follow-up and summary is left
         empty ("" / None) instead of decrypted.
-        """
+       """
         if client_id is not None:
             check_identifier("client_id", client_id, CLIENT_ID_MAX)
         conditions = []
@@ -266,6 +266,12 @@ class StoreReads(StoreBase):
                 last_checkin_at=as_utc(row.last_at),
                 last_status=row.last_status,
                 last_shared=None if row.last_shared is None else bool(row.last_shared),
+                clinician_id=row.clinician_id,
+                external_id=self._decrypt(row.external_id),
+                preferred_channel=row.preferred_channel,
+                timezone=row.timezone,
+                enrolled_at=as_utc(row.enrolled_at),
+                stopped_at=as_utc(row.stopped_at),
             )
             for row in rows
         ]

@@ -50,6 +50,20 @@ class CheckinView:
 
 
 @dataclass(frozen=True)
+class ScheduleSummary:
+    """A client's scheduled check-ins at a glance (Store.schedule_summaries)."""
+
+    next_due_at: datetime | None  # the next one waiting to be sent
+    sent: int  # sent (whatever came of them)
+    completed: int  # of those, completed by the client
+
+    @property
+    def response_rate(self) -> float | None:
+        """Completed / sent, or None before anything was sent."""
+        return self.completed / self.sent if self.sent else None
+
+
+@dataclass(frozen=True)
 class FinalAnswer:
     """One answer as written when a check-in is completed (see Store.complete_checkin)."""
 
@@ -90,6 +104,17 @@ class ClientView:
     last_checkin_at: datetime | None  # when the latest check-in started
     last_status: str | None
     last_shared: bool | None
+    # Enrolment (None for an anonymous client; see bot/store/enrolment.py).
+    clinician_id: int | None = None
+    external_id: str | None = None
+    preferred_channel: str | None = None
+    timezone: str | None = None
+    enrolled_at: datetime | None = None
+    stopped_at: datetime | None = None
+
+    @property
+    def enrolled(self) -> bool:
+        return self.enrolled_at is not None
 
 
 @overload

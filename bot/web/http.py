@@ -19,7 +19,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, html, raw
 
 from bot.store import ClientView, StoreError
-from bot.web import data
+from bot.web import access, data
 from bot.web.present import CHART_JS
 
 _CLIENT_ID = re.compile(r"^[^\x00-\x1f/]{1,128}$")
@@ -103,10 +103,22 @@ def forbidden(request: Request, message: str) -> HTTPResponse:
     return render(request, "error.html", status=403, title="Not allowed", message=message)
 
 
+class NotYours(Exception):
+    """A client-scoped route was asked for a client the viewer may not see."""
+
+
 async def find_client(request: Request, client_id: str) -> ClientView | None:
+    """The client, or None when there is none (a 404). A client the viewer may not see
+    (`bot.web.access.may_see`: another clinician's) raises `NotYours`, answered 403."""
     if not _CLIENT_ID.match(client_id):
         return None
-    return await blocking(request.app.ctx.store.client, client_id)
+    client = await blocking(request.app.ctx.store.client, client_id)
+    if client is None:
+        return None
+    viewer = getattr(request.ctx, "viewer", None)
+    if viewer is None or not access.may_see(viewer, client):
+        raise NotYours()
+    return client
 
 
 async def find_client_detail(request: Request, client_id: str) -> data.ClientDetail | None:
@@ -136,6 +148,10 @@ def install(app: Sanic) -> None:
         if is_api(request):
             return json_response({"error": "unavailable", "message": message}, status=503)
         return render(request, "error.html", status=503, title="Database unavailable", message=message)
+
+    @app.exception(NotYours)
+    async def not_yours(request: Request, exc: Exception) -> HTTPResponse:
+        return forbidden(request, "This client is on another clinician's caseload.")
 
     @app.exception(SanicException)
     async def http_error(request: Request, exc: SanicException) -> HTTPResponse:

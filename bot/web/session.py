@@ -10,6 +10,8 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, redirect
 
+from bot.vocabulary import ADMIN
+from bot.web.access import Viewer
 from bot.web.auth import Session, tokens_match, verify_password
 from bot.web.http import blocking, forbidden, form_value, json_response, render, safe_next
 
@@ -60,6 +62,7 @@ def page(handler: Handler) -> Handler:
         if session is None:
             return to_login(request)
         request.ctx.session = session
+        request.ctx.viewer = Viewer(username=session.user, role=ADMIN, staff_id=None)
         request.ctx.csrf = request.app.ctx.signer.csrf_token(session)
         return await handler(request, *args, **kwargs)
 
@@ -87,8 +90,13 @@ def api(handler: Handler) -> Handler:
                 return unauthorized("use Authorization: Bearer <RAPPORT_REVIEW_API_TOKEN>")
             if not tokens_match(token.strip(), api_token):
                 return unauthorized("wrong API token")
-        elif session_of(request) is None:
-            return unauthorized("log in or send a bearer token")
+        else:
+            session = session_of(request)
+            if session is None:
+                return unauthorized("log in or send a bearer token")
+            request.ctx.viewer = Viewer(username=session.user, role=ADMIN, staff_id=None)
+        if authorization is not None:
+            request.ctx.viewer = Viewer(username="api", role=ADMIN, staff_id=None)
         return await handler(request, *args, **kwargs)
 
     return wrapped
