@@ -28,6 +28,7 @@ from bot.store.schema import (
 )
 from bot.store.views import (
     AnswerView,
+    BindingView,
     CheckinView,
     ClientView,
     EventView,
@@ -46,11 +47,13 @@ __all__ = [
     "PAUSED",
     "STATUSES",
     "AnswerView",
+    "BindingView",
     "Base",
     "CheckinView",
     "ClientView",
     "EventView",
     "FinalAnswer",
+    "InvitationView",
     "MIGRATIONS_DIR",
     "NotFoundError",
     "ScheduleSummary",

@@ -130,3 +130,32 @@ def as_utc(value: Any) -> datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class BindingView:
+    """A conversation bound to an enrolled client (Store.bindings)."""
+
+    conversation_id: str  # the pseudonymous id Rasa sees
+    client_id: str
+    channel: str
+    address: str | None  # decrypted: the chat id or phone number to send to
+    bound_at: datetime
+    stopped_at: datetime | None  # STOP on this address
+
+
+@dataclass(frozen=True)
+class InvitationView:
+    """An invitation (Store.invitations); its code is never stored, only a hash."""
+
+    id: int
+    client_id: str
+    channel: str
+    created_by: int | None
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+
+    @property
+    def used(self) -> bool:
+        return self.used_at is not None
