@@ -37,6 +37,7 @@ class Settings:
     encryption_keys: tuple[str, ...] = ()
     locale: str = "US"
     practice_name: str = "your practice"
+    practice_contact: str = ""  # phone, e-mail or web page: the SMS HELP reply gives it
     oncall_number: str = ""
     alert_webhook: str = ""
     share_default: str = "share"  # "share" with the therapist, or "private"
@@ -59,6 +60,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         encryption_keys=keys,
         locale=(env.get("RAPPORT_LOCALE") or "US").upper(),
         practice_name=env.get("RAPPORT_PRACTICE_NAME") or "your practice",
+        practice_contact=(env.get("RAPPORT_PRACTICE_CONTACT") or "").strip(),
         oncall_number=env.get("RAPPORT_ONCALL_NUMBER") or "",
         alert_webhook=env.get("RAPPORT_ALERT_WEBHOOK") or "",
         share_default=(env.get("RAPPORT_SHARE_DEFAULT") or "share").lower(),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, select, update
 
@@ -26,9 +27,10 @@ from bot.store.schema import (
     binding_table,
     client_table,
     invitation_table,
+    staff_table,
 )
 from bot.store.views import BindingView, InvitationView
-from bot.vocabulary import CLIENT_CHANNELS
+from bot.vocabulary import CLIENT_CHANNELS, CLINICIAN
 
 NAME_MAX = 120
 EXTERNAL_ID_MAX = 64
@@ -42,6 +44,10 @@ def new_client_id() -> str:
 
 class EnrolmentStore(StoreBase):
     """Enrolled clients, invitations and the conversations bound to them."""
+
+    def now(self) -> datetime:
+        """The store's clock (tests inject one): invitations expire by it."""
+        return self._clock()
 
     # ------------------------------------------------------------------ clients
 
@@ -118,24 +124,29 @@ class EnrolmentStore(StoreBase):
         self, client_id: str, channel: str, code_hash: str, expires_at: datetime, created_by: int | None
     ) -> int:
         """Keep an invitation (only its code's hash); returns its id."""
+        with self._transaction() as session:
+            return self._add_invitation(session, client_id, channel, code_hash, expires_at, created_by)
+
+    def _add_invitation(
+        self, session: Any, client_id: str, channel: str, code_hash: str, expires_at: datetime, created_by: int | None
+    ) -> int:
         check_identifier("client_id", client_id, CLIENT_ID_MAX)
         check_identifier("code_hash", code_hash, 64)
         if channel not in CLIENT_CHANNELS:
             raise ValueError(f"unknown channel {channel!r}")
-        with self._transaction() as session:
-            if session.execute(select(client_table.c.id).where(client_table.c.id == client_id)).first() is None:
-                raise NotFoundError(f"no client with id {client_id!r}")
-            result = session.execute(
-                invitation_table.insert().values(
-                    code_hash=code_hash,
-                    client_id=client_id,
-                    channel=channel,
-                    created_by=created_by,
-                    created_at=self._clock(),
-                    expires_at=expires_at,
-                )
+        if session.execute(select(client_table.c.id).where(client_table.c.id == client_id)).first() is None:
+            raise NotFoundError(f"no client with id {client_id!r}")
+        result = session.execute(
+            invitation_table.insert().values(
+                code_hash=code_hash,
+                client_id=client_id,
+                channel=channel,
+                created_by=created_by,
+                created_at=self._clock(),
+                expires_at=expires_at,
             )
-            return int(result.inserted_primary_key[0])
+        )
+        return int(result.inserted_primary_key[0])
 
     def invitations(self, client_id: str) -> list[InvitationView]:
         """A client's invitations, newest first."""
@@ -272,6 +283,45 @@ class EnrolmentStore(StoreBase):
         with self._transaction() as session:
             result = session.execute(binding_table.delete().where(binding_table.c.conversation_id == conversation_id))
             return bool(result.rowcount)
+
+    def client_left(self, client_id: str) -> int:
+        """The client left: every conversation of theirs is unbound and nothing is sent to them
+        (`stopped_at`) until a clinician invites them again (`reinvite`). Returns how many
+        conversations were unbound."""
+        check_identifier("client_id", client_id, CLIENT_ID_MAX)
+        with self._transaction() as session:
+            result = session.execute(update(client_table).where(client_table.c.id == client_id).values(stopped_at=self._clock()))
+            if result.rowcount == 0:
+                raise NotFoundError(f"no client with id {client_id!r}")
+            unbound = session.execute(binding_table.delete().where(binding_table.c.client_id == client_id))
+            return int(unbound.rowcount)
+
+    def reinvite(self, client_id: str, channel: str, code_hash: str, expires_at: datetime, created_by: int | None) -> int:
+        """A new invitation for a client, in one transaction: their open (unused, unexpired)
+        invitations are revoked (they expire now: only the newest one works), and a client who
+        left may come back (`stopped_at` cleared; they have no bound conversation to send to
+        until they use it). Returns the new invitation's id."""
+        now = self._clock()
+        t = invitation_table
+        with self._transaction() as session:
+            session.execute(
+                update(t)
+                .where(and_(t.c.client_id == client_id, t.c.used_at.is_(None), t.c.expires_at > now))
+                .values(expires_at=now)
+            )
+            session.execute(update(client_table).where(client_table.c.id == client_id).values(stopped_at=None))
+            return self._add_invitation(session, client_id, channel, code_hash, expires_at, created_by)
+
+    def clinicians(self) -> list[tuple[int, str]]:
+        """The active clinicians' (staff id, display name), by name: whom an admin enrols a client with."""
+        s = staff_table
+        with self._transaction() as session:
+            rows = session.execute(
+                select(s.c.id, s.c.display_name)
+                .where(and_(s.c.role == CLINICIAN, s.c.active.is_(True)))
+                .order_by(s.c.display_name, s.c.id)
+            ).all()
+        return [(int(row.id), str(row.display_name)) for row in rows]
 
     def enrolled_client_ids(self, clinician_id: int | None = None) -> list[str]:
         """Every enrolled client's id (or one clinician's), oldest enrolment first."""

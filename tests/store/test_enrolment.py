@@ -128,3 +128,55 @@ def test_erasing_an_enrolled_client_removes_bindings_and_invitations(clocked) ->
     store.bind_conversation(CONVERSATION, client_id, "twilio", "+15550001")
     store.delete_client(client_id)
     assert store.client_for_conversation(CONVERSATION) is None and store.invitations(client_id) == []
+
+
+def test_a_client_who_leaves_is_unbound_everywhere_and_reached_nowhere(clocked) -> None:
+    store, clock = clocked
+    client_id = store.enrol_client(name="Jo", clinician_id=None)
+    store.bind_conversation(CONVERSATION, client_id, "telegram", "4242")
+    store.bind_conversation(OTHER_CONVERSATION, client_id, "twilio", "+15550001111")
+    other = store.enrol_client(name="Sam", clinician_id=None)
+    store.bind_conversation("e" * 64, other, "telegram", "77")
+    clock["now"] = NOW + timedelta(hours=1)
+    assert store.client_left(client_id) == 2
+    assert store.bindings(client_id) == [] and store.reachable_bindings(client_id) == []
+    assert store.client_for_conversation(CONVERSATION) is None
+    assert store.client(client_id).stopped_at == NOW + timedelta(hours=1)
+    assert [b.address for b in store.reachable_bindings(other)] == ["77"]  # nobody else is touched
+    with pytest.raises(NotFoundError):
+        store.client_left("f" * 20)
+
+
+def test_a_new_invitation_revokes_the_open_ones_and_lets_a_client_who_left_come_back(clocked) -> None:
+    store, clock = clocked
+    client_id = store.enrol_client(name="Jo", clinician_id=None)
+    store.create_invitation(client_id, "sms", "a" * 64, NOW + timedelta(days=7), None)
+    store.create_invitation(client_id, "web", "b" * 64, NOW + timedelta(days=7), None)
+    assert store.redeem_invitation("b" * 64, CONVERSATION, "socketio", None) == client_id  # used: stays used
+    store.client_left(client_id)
+    clock["now"] = NOW + timedelta(days=1)
+    store.reinvite(client_id, "telegram", "c" * 64, NOW + timedelta(days=8), None)
+    by_hash = {i.channel: i for i in store.invitations(client_id)}
+    assert by_hash["sms"].expires_at == NOW + timedelta(days=1)  # revoked: expired now
+    assert by_hash["web"].used_at == NOW and by_hash["web"].expires_at == NOW + timedelta(days=7)
+    assert store.redeem_invitation("a" * 64, OTHER_CONVERSATION, "twilio", "+1555") is None
+    assert store.client(client_id).stopped_at is None  # may come back ...
+    assert store.reachable_bindings(client_id) == []  # ... but nothing is sent until they use it
+    assert store.redeem_invitation("c" * 64, OTHER_CONVERSATION, "telegram", "99") == client_id
+    with pytest.raises(NotFoundError):
+        store.reinvite("f" * 20, "web", "d" * 64, NOW + timedelta(days=7), None)
+    assert len(store.invitations(client_id)) == 3  # the failed one left nothing behind
+
+
+def test_clinicians_to_choose_from_are_the_active_clinicians(clocked, store_url: str) -> None:
+    store, _ = clocked
+    engine = create_engine(store_url, future=True)
+    with engine.begin() as connection:
+        for username, name, role, active in (("b", "Bea", "clinician", True), ("a", "Al", "clinician", True),
+                                             ("z", "Zed", "admin", True), ("o", "Old", "clinician", False)):
+            connection.execute(text(
+                "INSERT INTO staff (username, display_name, role, password_hash, active, created_at, updated_at) "
+                "VALUES (:u, :n, :r, 'x', :a, :t, :t)"), {"u": username, "n": name, "r": role, "a": active, "t": NOW})
+    engine.dispose()
+    assert [name for _, name in store.clinicians()] == ["Al", "Bea"]
+    assert store.now() == NOW
