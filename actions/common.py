@@ -35,14 +35,21 @@ def channel_of(tracker: Tracker) -> str:
 
 
 def client_of(tracker: Tracker) -> str:
-    """The pseudonymous client id: a keyed hash of channel + sender id.
+    """Who the conversation's check-ins belong to: the enrolled client it is bound to (an
+    invitation was used in it: Store.client_for_conversation, one primary-key lookup), else the
+    pseudonymous client id, a keyed hash of channel + sender id.
 
     The channels already hand Rasa that hash as the conversation id (channels.common.
     conversation_id); a conversation opened some other way (Rasa's HTTP API) is hashed here.
+    When the store cannot be reached the conversation counts as anonymous (its writes fail anyway
+    and are made again in full when the check-in is submitted).
     """
     if is_pseudonym(tracker.sender_id):
-        return tracker.sender_id
-    return client_id(channel_of(tracker), tracker.sender_id, settings().id_secret)
+        conversation = tracker.sender_id
+    else:
+        conversation = client_id(channel_of(tracker), tracker.sender_id, settings().id_secret)
+    _, enrolled = with_store("client_for_conversation", lambda s: s.client_for_conversation(conversation))
+    return enrolled or conversation
 
 
 def button_level(tracker: Tracker) -> int | None:

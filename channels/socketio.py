@@ -17,6 +17,11 @@ every reply was lost). This subclass:
 - accepts connections only from the origins in `cors_allowed_origins`
   (`RAPPORT_WEBCHAT_ORIGINS`, comma-separated); empty means the server's own origin only.
 
+- takes an invitation code from `session_request` (`{"session_token": ..., "invite": ...}`: the
+  page opened from an invitation link, `?invite=<code>`): the session's conversation is bound to
+  the enrolled client and welcomed; "/leave" from a bound conversation leaves
+  (channels/enrolment.py).
+
 Same channel name (`socketio`) and the other settings as Rasa's; the page is webchat/.
 """
 from __future__ import annotations
@@ -32,8 +37,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot.enrolment import is_leave_command, web_invite_code
 from bot.identity import new_session_id, session_of, session_route, session_token
+from channels import enrolment
 from channels.common import expand_env, id_secret, pseudonymous
+from channels.enrolment import INVITATION_TEXT
 from channels.limits import TOO_FAST, guard, notice_due
 
 logger = logging.getLogger(__name__)
@@ -114,6 +122,11 @@ class WebChatInput(SocketIOInput):
                 {"token": session_token(session_id, secret), "route": session_route(session_id)},
                 room=sid, namespace=self.namespace,
             )
+            invite = web_invite_code(data.get("invite")) if isinstance(data, dict) else None
+            if invite is not None:  # the page was opened from an invitation link (?invite=<code>)
+                opened = UserMessage(INVITATION_TEXT, SocketIOOutput(sio, self.bot_message_evt), session_id,
+                                     input_channel=self.name())
+                await on_new_message(pseudonymous(await enrolment.use_invitation(opened, invite, None)))
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: Text, data: Any) -> None:
@@ -138,9 +151,10 @@ class WebChatInput(SocketIOInput):
                 except ValueError:
                     metadata = {}
             output = SocketIOOutput(sio, self.bot_message_evt)
-            await on_new_message(pseudonymous(
-                UserMessage(text, output, sender_id, input_channel=self.name(),
-                            metadata=metadata if isinstance(metadata, dict) else {})
-            ))
+            message = UserMessage(text, output, sender_id, input_channel=self.name(),
+                                  metadata=metadata if isinstance(metadata, dict) else {})
+            if is_leave_command(self.name(), text):  # "/leave": a bound client leaves
+                message = await enrolment.leave(message) or message
+            await on_new_message(pseudonymous(message))
 
         return webhook

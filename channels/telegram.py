@@ -10,6 +10,9 @@ the secret given to setWebhook: a missing or wrong one gets 403.
 Only private chats are answered (a check-in in a group would be read by the group). Edited
 messages are ignored (an edit of an old answer must not answer the current question). Telegram
 redelivers an update it got no 2xx for; the update id makes such a redelivery a no-op.
+
+A deep link's "/start <code>" uses the invitation (the chat id is the address to send to later),
+and "/stop" from a chat bound to an enrolled client leaves (channels/enrolment.py).
 """
 from __future__ import annotations
 
@@ -29,6 +32,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.enrolment import is_leave_command, telegram_start_code
+from channels import enrolment
 from channels.common import channel_settings, handle_once, pseudonymous
 from channels.limits import dropped_for_flooding
 
@@ -112,6 +117,11 @@ class TelegramSecretInput(TelegramInput):
                 text, output, sender_id, input_channel=self.name(),
                 message_id=f"telegram-{update.get('update_id')}", metadata=self.get_metadata(request),
             )
+            code = telegram_start_code(text)
+            if code is not None:  # a deep link, t.me/<bot>?start=<code>: binds this chat to the client
+                message = await enrolment.use_invitation(message, code, sender_id)
+            elif is_leave_command(self.name(), text):  # /stop: a bound client leaves
+                message = await enrolment.leave(message) or message
             try:
                 await handle_once(request.app.ctx.agent, pseudonymous(message))
             except Exception as error:  # noqa: BLE001 - a 5xx would make Telegram redeliver forever

@@ -6,6 +6,11 @@ webhook URL and the form fields, keyed with the auth token; twilio's own Request
 answers 403 when it does not match. Replies go out from the number the client wrote to (SMS or
 `whatsapp:` alike), without blocking the server, and buttons become numbered options:
 "Reply 1-5: 1 not at all, 2 a little, ..."; a reply of "4" is then taken as the 4th button.
+
+Before the assistant reads a message: STOP / START / HELP (bot/enrolment.yml, the whole message,
+any case) are answered here, once; a number that sent STOP gets nothing more until START; and an
+invitation code ("JOIN 4K7P2Q", or the code alone) binds the number to the enrolled client
+(channels/enrolment.py).
 """
 from __future__ import annotations
 
@@ -20,10 +25,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from bot.enrolment import sms_code, sms_keyword
+from bot.outbound import twilio_http_client
+from channels import enrolment
 from channels.common import (
     channel_settings,
     conversation_id,
@@ -36,26 +43,10 @@ from channels.limits import dropped_for_flooding
 
 logger = logging.getLogger(__name__)
 
-TWILIO_API = "https://api.twilio.com"
-
-
-class _RedirectingHttpClient(TwilioHttpClient):
-    """Sends Twilio API calls to another base URL (a test double or an egress proxy)."""
-
-    def __init__(self, api_url: str) -> None:
-        super().__init__(timeout=15)
-        self.api_url = api_url.rstrip("/")
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        if url.startswith(TWILIO_API):
-            url = self.api_url + url[len(TWILIO_API):]
-        return super().request(method, url, *args, **kwargs)
-
 
 class TwilioNumberedOutput(TwilioOutput):
     def __init__(self, account_sid: str, auth_token: str, from_number: str, api_url: str = "") -> None:
-        http_client = _RedirectingHttpClient(api_url) if api_url else TwilioHttpClient(timeout=15)
-        Client.__init__(self, account_sid, auth_token, http_client=http_client)
+        Client.__init__(self, account_sid, auth_token, http_client=twilio_http_client(api_url))
         self.twilio_number = from_number
         self.send_retry = 0
         self.max_retry = 1
@@ -133,12 +124,23 @@ class TwilioSignedInput(TwilioInput):
             output = self.output_to(request.form.get("To") or self.twilio_number)
             if await dropped_for_flooding(self.name(), sender, output):
                 return response.text("", status=HTTPStatus.NO_CONTENT)
-            text = await numbered_reply_as_payload(
-                request.app.ctx.agent, conversation_id(self.name(), sender), text.replace("¡", "@"))
+            text = text.replace("¡", "@")
+            keyword = sms_keyword(text)
+            if keyword is not None:  # STOP / START / HELP: answered here, before the assistant reads it
+                await enrolment.sms_keyword(keyword, self.name(), sender, output)
+                return response.text("", status=HTTPStatus.NO_CONTENT)
+            if await enrolment.is_stopped(self.name(), sender):
+                logger.info("A message from a number that sent STOP was not answered (START resumes).")
+                return response.text("", status=HTTPStatus.NO_CONTENT)
+            code = sms_code(text)
+            if code is None:
+                text = await numbered_reply_as_payload(request.app.ctx.agent, conversation_id(self.name(), sender), text)
             message = UserMessage(
                 text, output, sender, input_channel=self.name(),
                 message_id=request.form.get("MessageSid"), metadata=self.get_metadata(request),
             )
+            if code is not None:  # "JOIN 4K7P2Q": binds this number to the client it invites
+                message = await enrolment.use_invitation(message, code, sender)
             try:  # a redelivered MessageSid is not answered twice
                 await handle_once(request.app.ctx.agent, pseudonymous(message))
             except Exception as error:  # noqa: BLE001 - the client's words are not logged

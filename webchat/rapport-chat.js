@@ -7,6 +7,10 @@
  *   routing hash of it goes in the connection URL, for the load balancer.
  * - The visible transcript lives in sessionStorage: it survives a reload, not closing the tab.
  * - Bot text is only ever set with textContent / createTextNode, never as HTML.
+ * - An invitation link (?invite=<code>) is read once: the code is taken off the address bar at
+ *   once (history.replaceState), kept only in memory, and sent with the session request until
+ *   the server confirms the session; it is never written to storage. Typing "/leave" in a chat
+ *   that an invitation linked to the practice leaves (channels/enrolment.py).
  * Settings: window.RAPPORT_CHAT = {server: "https://bot.example.org", path: "/socket.io"}
  * (config.js); an empty server means this page's own origin.
  */
@@ -42,6 +46,17 @@
       remove: function (key) { if (backend) { backend.removeItem(key); } delete memory[key]; }
     };
   }
+
+  // An invitation link's code: out of the address bar (and so out of history and bookmarks) at once.
+  var invite = null;
+  try {
+    var address = new URL(window.location.href);
+    invite = address.searchParams.get("invite");
+    if (invite !== null) {
+      address.searchParams.delete("invite");
+      window.history.replaceState(null, "", address.pathname + address.search + address.hash);
+    }
+  } catch (e) { invite = null; }
 
   var local = store("localStorage");
   var session = store("sessionStorage");
@@ -139,7 +154,9 @@
 
   socket.on("connect", function () {
     setStatus("Connected.");
-    socket.emit("session_request", { session_token: state.token });
+    var request = { session_token: state.token };
+    if (invite) { request.invite = invite; }
+    socket.emit("session_request", request);
   });
 
   socket.on("session_confirm", function (data) {
@@ -149,6 +166,7 @@
     local.set(SESSION_KEY, state.token);
     local.set(ROUTE_KEY, state.route);
     state.confirmed = true;
+    invite = null;  // used (or refused) with this session: never sent again
     var waiting = state.pending;
     state.pending = [];
     waiting.forEach(emit);
@@ -208,5 +226,5 @@
   });
 
   state.transcript.entries.forEach(renderEntry);
-  renderQuickReplies(state.transcript.entries.length ? state.transcript.buttons : FIRST_HELLO);
+  renderQuickReplies(state.transcript.entries.length ? state.transcript.buttons : (invite ? [] : FIRST_HELLO));
 })();

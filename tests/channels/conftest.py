@@ -37,6 +37,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
         TWILIO_WEBHOOK_URL="https://chat.example.org/webhooks/twilio/webhook", TWILIO_API_URL=fake.url,
         RAPPORT_REST_TOKEN="", RAPPORT_APP_TOKEN=secrets.token_urlsafe(24),
         RAPPORT_WEBCHAT_ORIGINS=f"{CHAT_SITE}, https://other.example.org",
+        RAPPORT_PRACTICE_CONTACT="020 7946 0000",
     )
     actions, action_url = start_action_server(env, data_dir / "actions.log")
     endpoints = write_endpoints(data_dir / "endpoints.yml", action_url, data_dir / "tracker.db")
