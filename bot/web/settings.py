@@ -13,16 +13,20 @@
                                      host is not loopback, off on 127.0.0.1 (plain-HTTP development)
     RAPPORT_ALERT_TOTAL_BELOW        alert when a check-in's total (of 25) is below this (15)
     RAPPORT_FHIR_IDENTIFIER_SYSTEM   the practice's URI for client ids in FHIR exports (bot.fhir)
+    Invitations (bot.enrolment.EnrolmentSettings): RAPPORT_INVITE_DAYS, RAPPORT_WEBCHAT_URL,
+    TELEGRAM_BOT_USERNAME; sending them (bot.outbound.ProviderSettings): the channels' TWILIO_* variables.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 from bot import fhir
 from bot.config import Settings, is_loopback, load_settings
+from bot.enrolment import EnrolmentSettings
 from bot.insights import DEFAULT_TOTAL_BELOW, MAX_TOTAL
+from bot.outbound import ProviderSettings
 from bot.web.auth import MIN_SECRET_LENGTH, ConfigError, check_hash_format
 
 HOST = "127.0.0.1"
@@ -45,6 +49,8 @@ class ReviewSettings:
     host: str = HOST
     proxies_count: int = 0
     forwarded_secret: str = ""
+    enrolment: EnrolmentSettings = field(default_factory=EnrolmentSettings)
+    providers: ProviderSettings = field(default_factory=ProviderSettings)
 
 
 def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
@@ -109,8 +115,14 @@ def load_review_settings(env: Mapping[str, str] | None = None) -> ReviewSettings
             f"RAPPORT_REVIEW_API_TOKEN must be at least {MIN_API_TOKEN_LENGTH} characters, or empty "
             "(make one with: .venv/bin/python -m bot.web new-secret)"
         )
+    try:
+        enrolment = EnrolmentSettings.from_env(env)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     return ReviewSettings(
         base=base,
+        enrolment=enrolment,
+        providers=ProviderSettings.from_env(env),
         user=user,
         password_hash=password_hash,
         secret=secret,

@@ -12,6 +12,7 @@ from bot.web.present import CHART_JS, STATIC_DIR
 STATIC_FILES = {
     "review.css": (STATIC_DIR / "review.css", "text/css; charset=utf-8"),
     "review.js": (STATIC_DIR / "review.js", "text/javascript; charset=utf-8"),
+    "enrol.js": (STATIC_DIR / "enrol.js", "text/javascript; charset=utf-8"),
     "report.css": (STATIC_DIR / "report.css", "text/css; charset=utf-8"),
     "vendor/chart.umd.js": (CHART_JS, "text/javascript; charset=utf-8"),
 }

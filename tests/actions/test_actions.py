@@ -379,3 +379,34 @@ def test_a_very_low_private_checkin_tells_the_practice_nothing(webhook):
     assert common.store().checkin(checkin_id).shared is False
     time.sleep(1)
     assert received == []
+
+
+def test_a_bound_conversation_s_check_ins_belong_to_the_enrolled_client(env):
+    """An invitation bound the conversation (channels/enrolment.py): client_of is the enrolled
+    client, so the check-in lands on their page; after they leave, the conversation is anonymous."""
+    conversation = "b" * 64
+    enrolled = common.store().enrol_client(name="Jo", clinician_id=None)
+    common.store().bind_conversation(conversation, enrolled, "telegram", "4242")
+    t = tracker("check in", intent="start_checkin", sender=conversation, active_loop=None)
+    assert common.client_of(t) == enrolled
+    checkin_id = slots_of(run(ActionStartCheckin(), t)[0])["checkin_id"]
+    assert common.store().owns(enrolled, checkin_id) and not common.store().owns(conversation, checkin_id)
+    common.store().client_left(enrolled)
+    assert common.client_of(t) == conversation
+
+
+def test_enrolment_replies_speak_in_the_practice_s_name(env, monkeypatch: pytest.MonkeyPatch):
+    from actions.enrolment import ActionEnrolmentReply, ActionLeftPractice
+
+    monkeypatch.setenv("RAPPORT_PRACTICE_NAME", "Hillside Therapy")
+    reset_caches()
+    events, messages = run(ActionEnrolmentReply(), tracker("(an invitation)", intent="enrolled", active_loop=None))
+    assert [m["response"] for m in messages] == ["utter_enrolled", "utter_intro"]
+    assert messages[0]["practice"] == "Hillside Therapy" and slots_of(events) == {"offer": "start"}
+    events, messages = run(ActionEnrolmentReply(), tracker("(an invitation)", intent="enrolled"))
+    assert [m["response"] for m in messages] == ["utter_enrolled"] and events == []  # mid check-in: back to it
+    _, messages = run(ActionEnrolmentReply(), tracker("(an invitation)", intent="invitation_not_valid", active_loop=None))
+    assert [m["response"] for m in messages] == ["utter_invitation_not_valid"]
+    events, messages = run(ActionLeftPractice(), tracker("/stop", intent="left_practice"))
+    assert [m["response"] for m in messages] == ["utter_left_practice"]
+    assert any(e["event"] == "active_loop" and e["name"] is None for e in events)
