@@ -22,6 +22,7 @@ TWILIO_API = "https://api.twilio.com"
 TELEGRAM_API = "https://api.telegram.org"
 SLACK_API = "https://slack.com/api/"
 TIMEOUT_SECONDS = 15
+TWILIO_CHANNEL = "twilio"  # the Rasa input channel's name, as a binding records it
 _PHONE = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
@@ -96,8 +97,11 @@ class ProviderSettings:
 
 
 def send_text(settings: ProviderSettings, channel: str, address: str, text: str) -> str:
-    """Send `text` to `address` on `channel` (sms, whatsapp, telegram, slack); returns the
-    provider's message id. An SMS / WhatsApp address is a phone number (E.164, "whatsapp:" optional)."""
+    """Send `text` to `address` on `channel` (sms, whatsapp, telegram, slack, or a binding's Rasa
+    channel name: "twilio" is SMS, or WhatsApp for a "whatsapp:" address); returns the provider's
+    message id. An SMS / WhatsApp address is a phone number (E.164, "whatsapp:" optional)."""
+    if channel == TWILIO_CHANNEL:
+        channel = WHATSAPP if address.startswith("whatsapp:") else SMS
     if not settings.can_send(channel):
         raise OutboundError(f"the {channel} channel is not configured for sending")
     if channel in (SMS, WHATSAPP):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from functools import lru_cache
-from typing import Optional
+from typing import Callable, Optional, TypeVar
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
@@ -24,6 +24,7 @@ from channels.common import conversation_id, id_secret
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
 INVITATION_TEXT = "(an invitation)"  # what the conversation keeps instead of the code
 
 
@@ -35,10 +36,10 @@ def store() -> Store:
     return s
 
 
-async def _call(what: str, fn, *args):  # type: ignore[no-untyped-def]
-    """A store call off the event loop; (ok, result). A failure is logged without ids or words."""
+async def _call(what: str, fn: Callable[[Store], T]) -> tuple[bool, Optional[T]]:
+    """`fn(store)` off the event loop; (ok, result). A failure is logged without ids or words."""
     try:
-        return True, await asyncio.to_thread(lambda: fn(store())(*args))
+        return True, await asyncio.to_thread(lambda: fn(store()))
     except Exception as error:  # noqa: BLE001 - the conversation goes on without it
         logger.error("enrolment: %s failed: %s", what, type(error).__name__)
         return False, None
@@ -60,7 +61,7 @@ async def use_invitation(message: UserMessage, code: str, address: Optional[str]
     channel = message.input_channel or ""
     conversation = conversation_id(channel, message.sender_id)
     hashed = code_hash(code, channel, id_secret())
-    _, client = await _call("redeem_invitation", lambda s: s.redeem_invitation, hashed, conversation, channel, address)
+    _, client = await _call("redeem_invitation", lambda s: s.redeem_invitation(hashed, conversation, channel, address))
     if client is not None:
         logger.info("an invitation was used on %s", channel)
     return decided(message, ENROLLED if client else INVITATION_NOT_VALID, INVITATION_TEXT)
@@ -72,10 +73,10 @@ async def leave(message: UserMessage) -> Optional[UserMessage]:
     bound: the message is read as usual."""
     channel = message.input_channel or ""
     conversation = conversation_id(channel, message.sender_id)
-    ok, client = await _call("client_for_conversation", lambda s: s.client_for_conversation, conversation)
+    ok, client = await _call("client_for_conversation", lambda s: s.client_for_conversation(conversation))
     if not ok or client is None:
         return None
-    ok, _ = await _call("client_left", lambda s: s.client_left, client)
+    ok, _ = await _call("client_left", lambda s: s.client_left(client))
     if not ok:
         return None
     return decided(message, LEFT_PRACTICE, message.text or "")
@@ -83,7 +84,8 @@ async def leave(message: UserMessage) -> Optional[UserMessage]:
 
 async def is_stopped(channel: str, sender: str) -> bool:
     """Whether the client sent STOP from this address (their binding is stopped)."""
-    _, binding = await _call("binding", lambda s: s.binding, conversation_id(channel, sender))
+    conversation = conversation_id(channel, sender)
+    _, binding = await _call("binding", lambda s: s.binding(conversation))
     return binding is not None and binding.stopped_at is not None
 
 
@@ -91,11 +93,11 @@ async def sms_keyword(kind: str, channel: str, sender: str, output: OutputChanne
     """STOP / START / HELP from an SMS or WhatsApp number: stop or resume every message to it, or
     say who we are, with one reply. A second STOP is not confirmed again (nothing is sent after STOP)."""
     conversation = conversation_id(channel, sender)
-    _, binding = await _call("binding", lambda s: s.binding, conversation)
+    _, binding = await _call("binding", lambda s: s.binding(conversation))
     if kind in ("stop", "start") and binding is not None:
         if (binding.stopped_at is not None) == (kind == "stop"):
             return  # already so: no second confirmation
-        await _call("set_conversation_stopped", lambda s: s.set_conversation_stopped, conversation, kind == "stop")
+        await _call("set_conversation_stopped", lambda s: s.set_conversation_stopped(conversation, kind == "stop"))
     settings = load_settings()
     text = sms_reply(kind, settings.practice_name, settings.practice_contact)
     await output.send_text_message(sender, text)

@@ -34,6 +34,12 @@ def test_sms_and_whatsapp_go_through_twilio_from_the_right_sender(fake: FakeProv
     assert [c["body"]["From"] for c in sms] == ["+15550000000"]
     assert [c["body"]["From"] for c in whatsapp] == ["whatsapp:+14155238886"]
     assert sms[0]["path"] == f"/2010-04-01/Accounts/AC{'1' * 32}/Messages.json"
+    # a binding's channel is Rasa's: "twilio", SMS or WhatsApp by the address
+    send_text(settings, "twilio", "whatsapp:+447700900125", "hello")
+    send_text(settings, "twilio", "+447700900126", "hello")
+    assert [c["body"]["From"] for c in fake.sent(lambda c: c["body"].get("To") == "whatsapp:+447700900125")] == [
+        "whatsapp:+14155238886"]
+    assert [c["body"]["From"] for c in fake.sent(lambda c: c["body"].get("To") == "+447700900126")] == ["+15550000000"]
 
 
 def test_telegram_and_slack(fake: FakeProviders) -> None:
