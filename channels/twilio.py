@@ -122,15 +122,17 @@ class TwilioSignedInput(TwilioInput):
             if not sender or text is None:
                 return response.text("", status=HTTPStatus.NO_CONTENT)  # e.g. a media-only message
             output = self.output_to(request.form.get("To") or self.twilio_number)
-            if await dropped_for_flooding(self.name(), sender, output):
-                return response.text("", status=HTTPStatus.NO_CONTENT)
             text = text.replace("¡", "@")
             keyword = sms_keyword(text)
+            # STOP is honoured whatever the rate; after it, nothing is sent to the number (not even
+            # a "slow down"), and what it sends is not read, until START.
+            if keyword is None and await enrolment.is_stopped(self.name(), sender):
+                logger.info("A message from a number that sent STOP was not answered (START resumes).")
+                return response.text("", status=HTTPStatus.NO_CONTENT)
+            if keyword != "stop" and await dropped_for_flooding(self.name(), sender, output):
+                return response.text("", status=HTTPStatus.NO_CONTENT)
             if keyword is not None:  # STOP / START / HELP: answered here, before the assistant reads it
                 await enrolment.sms_keyword(keyword, self.name(), sender, output)
-                return response.text("", status=HTTPStatus.NO_CONTENT)
-            if await enrolment.is_stopped(self.name(), sender):
-                logger.info("A message from a number that sent STOP was not answered (START resumes).")
                 return response.text("", status=HTTPStatus.NO_CONTENT)
             code = sms_code(text)
             if code is None:
