@@ -15,6 +15,8 @@ import pytest
 import requests
 
 from channels.limits import TOO_FAST, FloodGuard
+from tests.channels.providers import Bot, FakeProviders
+from tests.channels.test_twilio import twilio_post, twilio_sent_to
 from tests.harness import (
     MODEL,
     migrate,
@@ -29,23 +31,35 @@ PER_SENDER, PER_ADDRESS, NEW_PER_ADDRESS = 5, 12, 4
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
+    """The server with tight limits, and Twilio on (its API a fake that records what is sent)."""
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train`")
     data = tmp_path_factory.mktemp("flood")
+    fake = FakeProviders()
     env = server_env(data, RAPPORT_RATE_PER_SENDER=str(PER_SENDER), RAPPORT_RATE_PER_ADDRESS=str(PER_ADDRESS),
-                     RAPPORT_NEW_CONVERSATIONS_PER_ADDRESS=str(NEW_PER_ADDRESS))
+                     RAPPORT_NEW_CONVERSATIONS_PER_ADDRESS=str(NEW_PER_ADDRESS),
+                     TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_AUTH_TOKEN=secrets.token_hex(16),
+                     TWILIO_NUMBER="+15550000000", TWILIO_WEBHOOK_URL="https://chat.example.org/webhooks/twilio/webhook",
+                     TWILIO_API_URL=fake.url)
     migrate(env)
     actions, action_url = start_action_server(env, data / "actions.log")
     try:
         endpoints = write_endpoints(data / "endpoints.yml", action_url, data / "tracker.db")
-        rasa, base = start_rasa_server(env, endpoints, secrets.token_urlsafe(16), data / "rasa.log")
+        token = secrets.token_urlsafe(16)
+        rasa, base = start_rasa_server(env, endpoints, token, data / "rasa.log")
         try:
-            yield base
+            yield Bot(base, token, env, fake)
         finally:
             stop(rasa)
     finally:
         stop(actions)
+        fake.close()
+
+
+@pytest.fixture(scope="module")
+def url(server: Bot) -> str:
+    return server.url
 
 
 def say(url: str, sender: str, text: str = "hi", address: str | None = None) -> requests.Response:
@@ -168,3 +182,27 @@ def test_a_web_chat_flood_is_dropped_and_the_client_told_once(url):
     replies = asyncio.run(flood())
     assert [r.get("text") for r in replies].count(TOO_FAST) == 1, "told to slow down, once"
     assert len([r for r in replies if r.get("text") != TOO_FAST]) >= PER_SENDER  # the first ones answered
+
+
+def test_sms_stop_is_honoured_over_the_limit_and_nothing_follows_it(server: Bot):
+    """A number that floods and then sends STOP is stopped all the same (carriers' rules), and from
+    then on gets nothing: no reply, no "slow down" notice."""
+    from bot.config import load_settings
+    from bot.store import Store
+
+    store = Store.from_settings(load_settings(server.env))
+    client = store.enrol_client(name="Jo", clinician_id=None)
+    number = f"+1555{secrets.randbelow(10**7):07d}"
+    conversation = server.conversation("twilio", number)
+    store.bind_conversation(conversation, client, "twilio", number)
+    for _ in range(PER_SENDER + 2):
+        assert twilio_post(server, number, "hi").status_code == 204
+    assert TOO_FAST in [c["body"]["Body"] for c in twilio_sent_to(server, number)]  # over the limit now
+    sent = len(twilio_sent_to(server, number))
+    assert twilio_post(server, number, "STOP").status_code == 204
+    assert store.binding(conversation).stopped_at is not None and store.reachable_bindings(client) == []
+    assert len(twilio_sent_to(server, number)) == sent + 1  # the one confirmation
+    for text in ("hi", "hello?", "4"):
+        assert twilio_post(server, number, text).status_code == 204
+    assert len(twilio_sent_to(server, number)) == sent + 1  # nothing after it
+    store.dispose()
