@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.store.api import Store
 from bot.store.errors import NotFoundError, StoreError, UnreadableTextError
 from bot.store.migrate import MIGRATIONS_DIR
+from bot.store.practice import StaffError, normal_username
 from bot.store.schema import (
     ABANDONED,
     CHANNEL_MAX,
@@ -36,6 +37,8 @@ from bot.store.views import (
     ScheduleSummary,
     ScoreOnlyAnswer,
     as_utc,
+    AuditEntryView,
+    StaffView,
 )
 
 __all__ = [
@@ -60,6 +63,10 @@ __all__ = [
     "StoreError",
     "UnreadableTextError",
     "as_utc",
+    "AuditEntryView",
+    "StaffError",
+    "StaffView",
+    "normal_username",
     "CHANNEL_MAX",
     "CLIENT_ID_MAX",
     "KIND_MAX",

@@ -130,3 +130,28 @@ def as_utc(value: Any) -> datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class StaffView:
+    """A practice account (bot/store/practice.py), without its password hash."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str  # bot.vocabulary.ROLES
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class AuditEntryView:
+    """One line of the audit log: who did what to which client, and when (never client words)."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    client_id: str | None
+    detail: str | None
