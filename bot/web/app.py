@@ -7,10 +7,15 @@ Pages (login required; a missing or expired session redirects to /login), `bot.w
     GET  /clients/<id>/report       the same as a printable report (bot.report): print or save as PDF
     POST /clients/<id>/label        set or clear the practice's label for a client
 Exports, `bot.web.exports`:
-    GET  /export.csv | /export.json                     every client's check-ins
+    GET  /export.csv | /export.json                     every client's check-ins (a clinician's: theirs)
     GET  /clients/<id>/export.csv | /clients/<id>/export.json
 Login, `bot.web.session` (also the `page` and `api` guards and CSRF on every POST):
     GET  /login, POST /login, POST /logout
+    (the environment's bootstrap admin, or a staff account; a clinician sees only their caseload,
+    `bot.web.access`; views and exports are written to the audit log)
+Admins only, `bot.web.accounts`:
+    GET/POST /staff, POST /staff/<username>/password|deactivate, GET /audit, GET /audit.csv,
+    GET /clinicians, POST /clients/<id>/clinician
 JSON API (a login session or `Authorization: Bearer RAPPORT_REVIEW_API_TOKEN`; 401 otherwise),
 `bot.web.api`:
     GET  /api/clients, GET /api/clients/<id>/checkins, GET /api/alerts,
