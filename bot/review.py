@@ -104,10 +104,14 @@ def cmd_list(store: Store, args: argparse.Namespace, out: TextIO) -> int:
             status = "private"
         label = _terminal_safe(c.label, "").replace("\n", " ") if c.label else "-"
         rows.append((c.id, label, str(c.checkin_count), _when(c.last_checkin_at), status))
+    _write_table(rows, out)
+    return 0
+
+
+def _write_table(rows: Sequence[Sequence[str]], out: TextIO) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         out.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() + "\n")
-    return 0
 
 
 def cmd_show(store: Store, args: argparse.Namespace, out: TextIO) -> int:
@@ -247,9 +251,7 @@ def cmd_staff(store: Store, args: argparse.Namespace, out: TextIO) -> int:
             for s in everyone:
                 rows.append((s.username, _terminal_safe(s.display_name, ""), s.role,
                              "active" if s.active else "deactivated", _when(s.created_at)))
-            widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-            for row in rows:
-                out.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() + "\n")
+            _write_table(rows, out)
         elif args.staff_command == "add":
             staff = accounts.add_staff(
                 store, CLI_ACTOR, args.username, args.name, args.role, read_password(),

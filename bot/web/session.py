@@ -94,7 +94,10 @@ async def signed_in(request: Request) -> tuple[Session, Viewer] | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
-    return await blocking(_signed_in, request.app.ctx, cookie)
+    if not hasattr(request.ctx, "signed_in"):  # once per request: the CSRF check, then the guard
+        request.ctx.signed_in = await blocking(_signed_in, request.app.ctx, cookie)
+    found: tuple[Session, Viewer] | None = request.ctx.signed_in
+    return found
 
 
 def to_login(request: Request) -> HTTPResponse:

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import accounts, review
+from bot import accounts
 from bot.crypto import TextCipher
 from bot.store import Store
 from bot.web.auth import verify_password
+from tests.test_review import cli  # noqa: F401 (the fixture: main() in this process)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
@@ -25,32 +26,24 @@ def env_store(env: dict[str, str]) -> Store:
     return Store(env["RAPPORT_DATABASE_URL"], TextCipher(env["RAPPORT_ENCRYPTION_KEYS"].split(",")))
 
 
-@pytest.fixture
-def cli(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    """main() in this process; `stdin` is what the password prompt reads (piped, not a terminal)."""
-    for key, value in cli_env.items():
-        if key.startswith("RAPPORT_"):
-            monkeypatch.setenv(key, value)
+@pytest.fixture(autouse=True)
+def bootstrap_user(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAPPORT_REVIEW_USER", "practice")
 
-    def call(*args: str, stdin: str = "") -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        out = io.StringIO()
-        try:
-            code = review.main(list(args), out=out)
-        except SystemExit as exit_:  # argparse
-            code = exit_.code
-        captured = capsys.readouterr()
-        return code, out.getvalue() + captured.out, captured.err
 
-    return call
+@pytest.fixture
+def typed(monkeypatch: pytest.MonkeyPatch):
+    """What the password prompt reads next (piped, not a terminal)."""
+    return lambda text: monkeypatch.setattr(sys, "stdin", io.StringIO(text))
 
 
-def test_staff_accounts_from_the_command_line(cli, cli_env: dict[str, str]) -> None:
-    code, out, err = cli("staff", "add", "--username", "Ana", "--name", "Ana Ruiz", "--role", "clinician", stdin=PASSWORD + "\n")
+def test_staff_accounts_from_the_command_line(cli, typed, cli_env: dict[str, str]) -> None:
+    typed(PASSWORD + "\n")
+    code, out, err = cli("staff", "add", "--username", "Ana", "--name", "Ana Ruiz", "--role", "clinician")
     assert code == 0, err
     assert out == "Added clinician ana (Ana Ruiz).\n"
-    assert cli("staff", "add", "--username", "boss", "--name", "The Boss", "--role", "admin", stdin=PASSWORD)[0] == 0
+    typed(PASSWORD)
+    assert cli("staff", "add", "--username", "boss", "--name", "The Boss", "--role", "admin")[0] == 0
     code, out, _ = cli("staff", "list")
     assert code == 0 and out.splitlines()[0].split() == ["USERNAME", "NAME", "ROLE", "STATUS", "SINCE"]
     assert "ana" in out and "Ana Ruiz" in out and "clinician" in out and "boss" in out
@@ -58,7 +51,8 @@ def test_staff_accounts_from_the_command_line(cli, cli_env: dict[str, str]) -> N
     _, stored = store.staff_credentials("ana")
     assert stored.startswith("argon2id:") and verify_password(PASSWORD, stored)
 
-    assert cli("staff", "passwd", "--username", "ana", stdin="another long password\n")[0] == 0
+    typed("another long password\n")
+    assert cli("staff", "passwd", "--username", "ana")[0] == 0
     assert verify_password("another long password", store.staff_credentials("ana")[1])
     code, out, _ = cli("staff", "deactivate", "--username", "ANA")
     assert code == 0 and "Deactivated ana" in out
@@ -86,19 +80,23 @@ def test_staff_accounts_from_the_command_line(cli, cli_env: dict[str, str]) -> N
         (("deactivate", "--username", "nobody"), "", "no account called 'nobody'"),
     ],
 )
-def test_bad_staff_commands_say_why_in_one_line(cli, cli_env, args, stdin, message) -> None:
-    code, _, err = cli("staff", *args, stdin=stdin)
+def test_bad_staff_commands_say_why_in_one_line(cli, typed, cli_env, args, stdin, message) -> None:
+    typed(stdin)
+    code, _, err = cli("staff", *args)
     assert code == 1 and err.startswith("error: ") and message in err and err.count("\n") == 1
     store = env_store(cli_env)
     assert store.staff() == [] and store.audit_entries() == []
     store.dispose()
 
 
-def test_a_taken_user_name_and_an_unknown_role_are_refused(cli) -> None:
-    assert cli("staff", "add", "--username", "ana", "--name", "Ana", "--role", "clinician", stdin=PASSWORD)[0] == 0
-    code, _, err = cli("staff", "add", "--username", "ANA", "--name", "Ana 2", "--role", "admin", stdin=PASSWORD)
+def test_a_taken_user_name_and_an_unknown_role_are_refused(cli, typed) -> None:
+    typed(PASSWORD)
+    assert cli("staff", "add", "--username", "ana", "--name", "Ana", "--role", "clinician")[0] == 0
+    typed(PASSWORD)
+    code, _, err = cli("staff", "add", "--username", "ANA", "--name", "Ana 2", "--role", "admin")
     assert code == 1 and "already an account called 'ana'" in err
-    code, _, err = cli("staff", "add", "--username", "bo", "--name", "Bo", "--role", "owner", stdin=PASSWORD)
+    typed(PASSWORD)
+    code, _, err = cli("staff", "add", "--username", "bo", "--name", "Bo", "--role", "owner")
     assert code == 2 and "invalid choice" in err
 
 
