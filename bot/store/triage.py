@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Callable
 
@@ -22,11 +23,13 @@ from sqlalchemy.orm import Session
 from bot.store.base import StoreBase
 from bot.store.checks import check_identifier
 from bot.store.errors import NotFoundError
+from bot.store.reads import StoreReads
 from bot.store.schema import CLIENT_ID_MAX, USERNAME_MAX, event_table
 from bot.store.views import Acknowledgement, EventView
 from bot.vocabulary import CRISIS_KINDS, TRIAGE_ACKNOWLEDGED, TRIAGE_NEW
 
 ACK_NOTE_MAX = 500  # characters
+EVENT_ID_MAX = 2**31 - 1  # event.id is a 32-bit integer
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # control characters but tab and newline
 
 
@@ -46,8 +49,8 @@ def clean_note(note: object) -> str | None:
 
 
 def _check_event_id(event_id: object) -> int:
-    if isinstance(event_id, bool) or not isinstance(event_id, int) or event_id < 1:
-        raise ValueError(f"event_id must be a positive integer, got {event_id!r}")
+    if isinstance(event_id, bool) or not isinstance(event_id, int) or not 1 <= event_id <= EVENT_ID_MAX:
+        raise ValueError(f"event_id must be an integer from 1 to {EVENT_ID_MAX}, got {event_id!r}")
     return event_id
 
 
@@ -55,21 +58,21 @@ class TriageStore(StoreBase):
     """Crisis triage: acknowledging crisis events and escalating those left unacknowledged."""
 
     def _triage_view(self, row: Any) -> EventView:
-        return EventView(
-            id=row.id,
-            client_id=row.client_id,
-            checkin_id=row.checkin_id,
-            kind=row.kind,
-            created_at=row.created_at,
-            acknowledged_at=row.acknowledged_at,
-            acknowledged_by=row.acknowledged_by,
-            ack_note=self._decrypt(row.ack_note),
-            escalated_at=row.escalated_at,
-        )
+        """The event as every read sees it, with the note decrypted."""
+        return replace(StoreReads._event_view(row), ack_note=self._decrypt(row.ack_note))
 
     @staticmethod
     def _crisis_query() -> Any:
         return select(event_table).where(event_table.c.kind.in_(CRISIS_KINDS))
+
+    @staticmethod
+    def _still_new(event_id: int) -> Any:
+        """An UPDATE of this crisis event, only while nobody has acknowledged it."""
+        return update(event_table).where(
+            event_table.c.id == event_id,
+            event_table.c.kind.in_(CRISIS_KINDS),
+            event_table.c.acknowledged_at.is_(None),
+        )
 
     def crisis_event(self, event_id: int) -> EventView | None:
         """One crisis event with its triage fields, or None (no such event, or not a crisis)."""
@@ -107,13 +110,7 @@ class TriageStore(StoreBase):
         note = clean_note(note)
         with self._transaction() as session:
             changed = session.execute(
-                update(event_table)
-                .where(
-                    event_table.c.id == event_id,
-                    event_table.c.kind.in_(CRISIS_KINDS),
-                    event_table.c.acknowledged_at.is_(None),
-                )
-                .values(
+                self._still_new(event_id).values(
                     acknowledged_at=self._clock(),
                     acknowledged_by=by,
                     ack_note=None if note is None else self._encrypt(note),
@@ -152,14 +149,7 @@ class TriageStore(StoreBase):
         event_id = _check_event_id(event_id)
         with self._transaction() as session:
             changed = session.execute(
-                update(event_table)
-                .where(
-                    event_table.c.id == event_id,
-                    event_table.c.kind.in_(CRISIS_KINDS),
-                    event_table.c.acknowledged_at.is_(None),
-                    event_table.c.escalated_at.is_(None),
-                )
-                .values(escalated_at=now)
+                self._still_new(event_id).where(event_table.c.escalated_at.is_(None)).values(escalated_at=now)
             ).rowcount
             if changed != 1:
                 return False

@@ -21,6 +21,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, redirect
 
 from bot.store import Acknowledgement, EventView, NotFoundError
+from bot.store.triage import EVENT_ID_MAX
 from bot.triage import in_triage_order
 from bot.vocabulary import EVENT_NAMES, TRIAGE_ACKNOWLEDGED, TRIAGE_NEW
 from bot.web import access
@@ -29,7 +30,6 @@ from bot.web.present import client_url, fmt_time
 from bot.web.session import api, page
 
 STATUSES = (TRIAGE_NEW, TRIAGE_ACKNOWLEDGED, "all")
-_EVENT_ID_MAX = 2**31 - 1  # the column is a 32-bit integer
 
 
 def _iso(moment: Any) -> str | None:
@@ -62,7 +62,7 @@ def already_said(event: EventView) -> str:
 
 
 async def _event(request: Request, event_id: int) -> EventView | None:
-    if not 1 <= event_id <= _EVENT_ID_MAX:
+    if not 1 <= event_id <= EVENT_ID_MAX:
         return None
     return await blocking(request.app.ctx.store.crisis_event, event_id)
 
