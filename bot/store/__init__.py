@@ -27,6 +27,7 @@ from bot.store.schema import (
     summary_table,
 )
 from bot.store.views import (
+    Acknowledgement,
     AnswerView,
     BindingView,
     CheckinView,
@@ -40,6 +41,7 @@ from bot.store.views import (
 )
 
 __all__ = [
+    "Acknowledgement",
     "ABANDONED",
     "COMPLETED",
     "IN_PROGRESS",
