@@ -28,7 +28,9 @@ from bot.store.schema import (
     summary_table,
 )
 from bot.store.views import (
+    Acknowledgement,
     AnswerView,
+    BindingView,
     CheckinView,
     ClientView,
     EventView,
@@ -42,6 +44,7 @@ from bot.store.views import (
 )
 
 __all__ = [
+    "Acknowledgement",
     "ABANDONED",
     "COMPLETED",
     "IN_PROGRESS",
@@ -49,11 +52,13 @@ __all__ = [
     "PAUSED",
     "STATUSES",
     "AnswerView",
+    "BindingView",
     "Base",
     "CheckinView",
     "ClientView",
     "EventView",
     "FinalAnswer",
+    "InvitationView",
     "MIGRATIONS_DIR",
     "NotFoundError",
     "ScheduleSummary",

@@ -56,6 +56,9 @@ class StoreReads(StoreBase):
             checkin_id=row.checkin_id,
             kind=row.kind,
             created_at=row.created_at,
+            acknowledged_at=row.acknowledged_at,
+            acknowledged_by=row.acknowledged_by,
+            escalated_at=row.escalated_at,
         )
 
     @staticmethod

@@ -7,6 +7,7 @@ from typing import Any, Mapping, overload
 
 from bot.dimensions import LEVELS
 from bot.store.schema import COMPLETED
+from bot.vocabulary import TRIAGE_ACKNOWLEDGED, TRIAGE_NEW
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,22 @@ class EventView:
     checkin_id: int | None
     kind: str
     created_at: datetime
+    # Crisis triage (bot/store/triage.py): who acknowledged the event and when, their note, and
+    # when the practice's alert fired again because nobody had. `ack_note` is decrypted only by
+    # the triage reads (TriageStore); every other read leaves it None.
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    ack_note: str | None = None
+    escalated_at: datetime | None = None
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
+
+    @property
+    def triage_status(self) -> str:
+        """bot.vocabulary.TRIAGE_NEW or TRIAGE_ACKNOWLEDGED."""
+        return TRIAGE_ACKNOWLEDGED if self.acknowledged else TRIAGE_NEW
 
 
 @dataclass(frozen=True)
@@ -130,6 +147,44 @@ def as_utc(value: Any) -> datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class BindingView:
+    """A conversation bound to an enrolled client (Store.bindings)."""
+
+    conversation_id: str  # the pseudonymous id Rasa sees
+    client_id: str
+    channel: str
+    address: str | None  # decrypted: the chat id or phone number to send to
+    bound_at: datetime
+    stopped_at: datetime | None  # STOP on this address
+
+
+@dataclass(frozen=True)
+class InvitationView:
+    """An invitation (Store.invitations); its code is never stored, only a hash."""
+
+    id: int
+    client_id: str
+    channel: str
+    created_by: int | None
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+
+    @property
+    def used(self) -> bool:
+        return self.used_at is not None
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """What TriageStore.acknowledge did: `event` as it now stands, and whether this call
+    acknowledged it (False: someone already had, and their acknowledgement was kept)."""
+
+    event: EventView
+    done_now: bool
 
 
 @dataclass(frozen=True)

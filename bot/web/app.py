@@ -20,6 +20,8 @@ JSON API (a login session or `Authorization: Bearer RAPPORT_REVIEW_API_TOKEN`; 4
 `bot.web.api`:
     GET  /api/clients, GET /api/clients/<id>/checkins, GET /api/alerts,
     GET  /api/fhir[?client=<id>] (a FHIR R4 Bundle, bot.fhir)
+Crisis triage, `bot.web.triage`: POST /clients/<id>/crisis/<event_id>/ack (the Acknowledge form),
+    GET /api/crisis?status=new|acknowledged|all, POST /api/crisis/<event_id>/ack {note}
 Static files and the health check, `bot.web.static`.
 Shared request helpers, security headers and error pages: `bot.web.http`; names, dates and
 templates: `bot.web.present`; the client list and a client's detail: `bot.web.data`.
@@ -37,7 +39,7 @@ from sanic import Sanic
 from sanic.log import logger
 
 from bot.store import Store, StoreError
-from bot.web import accounts, api, data, exports, health, http, pages, session, static
+from bot.web import accounts, api, data, exports, health, http, pages, session, static, triage
 from bot.web.auth import LoggedOut, LoginLimiter, Signer
 from bot.web.present import CHART_JS, templates
 from bot.web.settings import ReviewSettings
@@ -75,6 +77,6 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
 
     app.on_request(session.check_csrf)
     http.install(app)
-    for part in (session, pages, exports, api, static, health, accounts):  # health: /healthz, /readyz, /metrics
+    for part in (session, pages, exports, api, static, health, triage, accounts):  # health: /healthz, /readyz, /metrics
         app.blueprint(part.blueprint())
     return app
