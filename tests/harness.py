@@ -484,6 +484,31 @@ def free_block(size: int) -> int:
     raise RuntimeError("no block of free ports")
 
 
+@dataclass
+class SampleDatabase:
+    """A migrated database seeded with `seed_sample`, and what the tests need to reach it."""
+
+    url: str
+    key: str  # its encryption key
+    store: Store  # stamped by `clock`
+    clock: Clock
+    ids: dict[str, str]  # the sample's client ids by role
+
+
+def sample_database(request: Any, tmp_path_factory: Any, name: str) -> SampleDatabase:
+    """For a module fixture parametrized with "sqlite" / "postgresql": a new seeded database on
+    that backend (PostgreSQL through conftest's `make_pg_database`, which skips without a server)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp(name) / 'rapport.db'}"
+    else:
+        url = request.getfixturevalue("make_pg_database")()
+    key = generate_key()
+    clock = Clock(START)
+    store = Store(url, TextCipher([key]), clock=clock)
+    store.migrate()
+    return SampleDatabase(url, key, store, clock, seed_sample(store, clock))
+
+
 @contextmanager
 def seeded_server(database_url: str, **env: str) -> Iterator[tuple[ReviewServer, dict[str, str]]]:
     """The real review server on a new database seeded with `seed_sample`; yields it and the

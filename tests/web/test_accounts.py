@@ -14,12 +14,11 @@ import pytest
 import requests
 from sqlalchemy import insert
 
-from bot.crypto import TextCipher, generate_key
 from bot.store import Store
 from bot.store.schema import scheduled_checkin_table
 from bot.vocabulary import ADMIN, CLINICIAN
 from bot.web.auth import hash_password
-from tests.harness import API_TOKEN, START, Clock, ReviewServer, csrf_token, login, review_env, seed_sample
+from tests.harness import API_TOKEN, START, ReviewServer, csrf_token, login, review_env, sample_database
 
 PASSWORD = "a clinician's long password"
 BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -54,15 +53,8 @@ class Site:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('accounts') / 'rapport.db'}"
-    else:
-        url = request.getfixturevalue("make_pg_database")()
-    key = generate_key()
-    clock = Clock(START)
-    store = Store(url, TextCipher([key]), clock=clock)
-    store.migrate()
-    ids = seed_sample(store, clock)
+    sample = sample_database(request, tmp_path_factory, "accounts")
+    store, ids = sample.store, sample.ids
     password_hash = hash_password(PASSWORD)
     staff = {name: store.create_staff(name, full, role, password_hash).id for name, (full, role) in STAFF.items()}
     store.assign_clinician(ids["low"], staff["ana"])
@@ -77,7 +69,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
                     sent_at=due, reminders_sent=0,
                 )
             )
-    with ReviewServer(review_env(url, key)) as server:
+    with ReviewServer(review_env(sample.url, sample.key)) as server:
         yield Site(server, store, ids, staff)
     store.dispose()
 

@@ -10,10 +10,9 @@ from typing import Iterator
 import pytest
 import requests
 
-from bot.crypto import TextCipher, generate_key
 from bot.store import Store
 from bot.store.triage import ACK_NOTE_MAX
-from tests.harness import API_TOKEN, HOSTILE, START, Clock, ReviewServer, csrf_token, login, review_env, seed_sample
+from tests.harness import API_TOKEN, HOSTILE, START, Clock, ReviewServer, csrf_token, login, review_env, sample_database
 
 BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
 
@@ -34,18 +33,10 @@ class Site:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('triage') / 'rapport.db'}"
-    else:
-        url = request.getfixturevalue("make_pg_database")()
-    key = generate_key()
-    clock = Clock(START)
-    store = Store(url, TextCipher([key]), clock=clock)
-    store.migrate()
-    seed_sample(store, clock)
-    with ReviewServer(review_env(url, key)) as server:
-        yield Site(server, store, clock)
-    store.dispose()
+    sample = sample_database(request, tmp_path_factory, "triage")
+    with ReviewServer(review_env(sample.url, sample.key)) as server:
+        yield Site(server, sample.store, sample.clock)
+    sample.store.dispose()
 
 
 @pytest.fixture(scope="module")
