@@ -54,10 +54,16 @@ def blueprint() -> Blueprint:
             number = min(max(1, int(request.args.get("page") or 1)), pages)
         except ValueError:
             number = 1
+        shown = rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+        store = request.app.ctx.store
+        staff = await blocking(store.staff)
+        schedules = await blocking(store.schedule_summaries, [r.client.id for r in shown])
         return render(
             request,
             "clients.html",
-            rows=rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE],
+            rows=shown,
+            clinicians={member.id: member.display_name for member in staff},
+            schedules=schedules,
             total=len(rows),
             crisis_rows=crisis_rows,
             alert_count=alert_count,

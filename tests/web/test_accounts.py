@@ -294,3 +294,12 @@ def test_the_audit_log_page_filters_and_exports_as_csv(site: Site) -> None:
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert rows and {r["actor"] for r in rows} == {"ana"}
     assert site.store.audit_entries(actor="boss", limit=1)[0].action == "audit_export"
+
+
+def test_the_client_list_shows_clinician_next_check_in_and_response_rate(site: Site) -> None:
+    page = site.as_("boss").get(f"{site.url}/").text
+    low = page[page.index(site.ids["low"][:10]):]
+    row = low[: low.index("</tr>")]
+    assert "Ana Ruiz" in row and "50%" in row and "(1 of 2)" in row
+    other = page[page.index(site.ids["private"][:10]):]
+    assert "Ben Okafor" in other[: other.index("</tr>")]
