@@ -42,6 +42,9 @@ class Settings:
     alert_webhook: str = ""
     share_default: str = "share"  # "share" with the therapist, or "private"
     retention_days: int = 180
+    # Minutes a crisis event may wait unacknowledged before the practice's alert fires once more
+    # (bot/triage.py); 0: never escalate.
+    crisis_ack_minutes: int = 30
     extra: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -65,8 +68,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         alert_webhook=env.get("RAPPORT_ALERT_WEBHOOK") or "",
         share_default=(env.get("RAPPORT_SHARE_DEFAULT") or "share").lower(),
         retention_days=int(env.get("RAPPORT_RETENTION_DAYS") or 180),
+        crisis_ack_minutes=_minutes(env, "RAPPORT_CRISIS_ACK_MINUTES", 30),
         extra={k: v for k, v in env.items() if k.startswith("RAPPORT_")},
     )
+
+
+def _minutes(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = (env.get(name) or "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number of minutes, got {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must not be negative")
+    return value
 
 
 def is_loopback(host: str | None) -> bool:

@@ -27,10 +27,9 @@ from bot.store.schema import (
     binding_table,
     client_table,
     invitation_table,
-    staff_table,
 )
 from bot.store.views import BindingView, InvitationView
-from bot.vocabulary import CLIENT_CHANNELS, CLINICIAN
+from bot.vocabulary import CLIENT_CHANNELS
 
 NAME_MAX = 120
 EXTERNAL_ID_MAX = 64
@@ -311,17 +310,6 @@ class EnrolmentStore(StoreBase):
             )
             session.execute(update(client_table).where(client_table.c.id == client_id).values(stopped_at=None))
             return self._add_invitation(session, client_id, channel, code_hash, expires_at, created_by)
-
-    def clinicians(self) -> list[tuple[int, str]]:
-        """The active clinicians' (staff id, display name), by name: whom an admin enrols a client with."""
-        s = staff_table
-        with self._transaction() as session:
-            rows = session.execute(
-                select(s.c.id, s.c.display_name)
-                .where(and_(s.c.role == CLINICIAN, s.c.active.is_(True)))
-                .order_by(s.c.display_name, s.c.id)
-            ).all()
-        return [(int(row.id), str(row.display_name)) for row in rows]
 
     def enrolled_client_ids(self, clinician_id: int | None = None) -> list[str]:
         """Every enrolled client's id (or one clinician's), oldest enrolment first."""

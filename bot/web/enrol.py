@@ -27,8 +27,8 @@ from bot.enrolment import INVITE_CHANNELS, NewInvitation, invitation_status, mak
 from bot.outbound import OutboundError, phone_number, send_text
 from bot.store import ClientView
 from bot.store.enrolment import EXTERNAL_ID_MAX, NAME_MAX
-from bot.vocabulary import SMS, TELEGRAM, WEB, WHATSAPP
-from bot.web.http import blocking, find_client, form_value, not_found, render
+from bot.vocabulary import AUDIT_ENROL, AUDIT_INVITE, AUDIT_VIEW_CLIENT, CLINICIAN, SMS, TELEGRAM, WEB, WHATSAPP
+from bot.web.http import audit, blocking, find_client, form_value, not_found, render
 from bot.web.session import page
 
 CHANNEL_NAMES = {WEB: "Web chat", TELEGRAM: "Telegram", SMS: "SMS", WHATSAPP: "WhatsApp"}
@@ -61,6 +61,7 @@ async def _invite(request: Request, client: ClientView, channel: str, phone: str
     viewer = request.ctx.viewer
     made = make_invitation(channel, ctx.store.now(), settings.enrolment, settings.base.id_secret)
     await blocking(lambda: ctx.store.reinvite(client.id, channel, made.code_hash, made.expires_at, viewer.staff_id))
+    await audit(request, AUDIT_INVITE, client.id, channel)
     result = Made(made)
     if channel in TEXTED and phone:
         try:
@@ -93,12 +94,18 @@ def _problems(request: Request, channel: str, phone: str) -> list[str]:
 
 def _enrol_form(request: Request, status: int = 200, problems: list[str] | None = None, **values: Any) -> HTTPResponse:
     viewer = request.ctx.viewer
-    clinicians = request.app.ctx.store.clinicians() if viewer.is_admin else []
+    clinicians = _clinicians(request) if viewer.is_admin else []
     return render(
         request, "enrol.html", status=status, problems=problems or [], values=values,
         channels=CHANNEL_NAMES, zones=time_zones(), clinicians=clinicians, is_admin=viewer.is_admin,
         name_max=NAME_MAX, external_id_max=EXTERNAL_ID_MAX,
     )
+
+
+def _clinicians(request: Request) -> list[tuple[int, str]]:
+    """The active clinicians (id, name, by name): whom an admin enrols a client with."""
+    staff = request.app.ctx.store.staff(active_only=True, role=CLINICIAN)
+    return sorted(((member.id, member.display_name) for member in staff), key=lambda pair: (pair[1], pair[0]))
 
 
 def _made_page(request: Request, client: ClientView, made: Made, enrolled: bool) -> HTTPResponse:
@@ -125,7 +132,7 @@ def blueprint() -> Blueprint:
         clinician_id = viewer.staff_id
         if viewer.is_admin:
             chosen = values["clinician"]
-            choices = {str(staff_id) for staff_id, _ in await blocking(ctx.store.clinicians)}
+            choices = {str(staff_id) for staff_id, _ in await blocking(_clinicians, request)}
             if chosen and chosen not in choices:
                 problems.append("Choose one of the clinicians listed.")
             clinician_id = int(chosen) if chosen in choices else None
@@ -140,6 +147,7 @@ def blueprint() -> Blueprint:
                 problems.append(_plain(str(error)))
         if client_id is None:
             return await blocking(lambda: _enrol_form(request, 400, problems, **values))
+        await audit(request, AUDIT_ENROL, client_id)
         client = await find_client(request, client_id)
         assert client is not None
         made = await _invite(request, client, channel, phone)
@@ -151,6 +159,7 @@ def blueprint() -> Blueprint:
         client = await find_client(request, client_id)
         if client is None:
             return not_found(request)
+        await audit(request, AUDIT_VIEW_CLIENT, client.id, "invitations")
         return await _invitations_page(request, client)
 
     @bp.post("/clients/<client_id:str>/invitations")

@@ -110,6 +110,8 @@ def test_a_web_invitation_is_shown_once_and_kept_only_as_a_hash(site: Site):
     assert "used" in site.http.get(f"{site.url}/clients/{client_id}/invitations").text
     client_page = site.http.get(f"{site.url}/clients/{client_id}").text
     assert "Enrolled" in client_page and "America/Chicago" in client_page
+    logged = [(e.action, e.detail) for e in reversed(site.store.audit_entries(client_id=client_id))]
+    assert logged[:3] == [("enrol_client", None), ("invite_client", "web"), ("view_client", "invitations")]
 
 
 def test_a_telegram_invitation_is_a_deep_link(site: Site):
@@ -190,3 +192,31 @@ def test_invitations_of_an_unknown_or_anonymous_client(site: Site):
     site.store.start_checkin(anonymous, "rest", True)
     refused = site.post(f"/clients/{anonymous}/invitations", {"channel": "web"})
     assert refused.status_code == 400 and "enrol them first" in refused.text
+
+
+def test_an_admin_enrols_with_a_clinician_and_a_clinician_enrols_with_themselves(site: Site):
+    from tests.harness import password_hash
+
+    suffix = uuid.uuid4().hex[:6]
+    ann = site.store.create_staff(f"ann{suffix}", f"Ann {suffix}", "clinician", password_hash())
+    bob = site.store.create_staff(f"bob{suffix}", f"Bob {suffix}", "clinician", password_hash())
+    form = site.http.get(f"{site.url}/enrol").text
+    assert f"Ann {suffix}" in form and f"Bob {suffix}" in form  # an admin chooses
+    page = site.enrol(clinician=str(ann.id))
+    assert site.store.client(client_of(page.text)).clinician_id == ann.id
+
+    http = requests.Session()
+    assert login(http, site.url, f"bob{suffix}").status_code == 303
+    own_form = http.get(f"{site.url}/enrol").text
+    assert f"Ann {suffix}" not in own_form  # a clinician does not choose
+    token = csrf_token(own_form)
+    made = http.post(f"{site.url}/enrol", data={"csrf_token": token, "name": "R. B.", "timezone": "Europe/Paris",
+                                                 "channel": "web", "clinician": str(ann.id)})
+    assert made.status_code == 200, made.text
+    theirs = client_of(made.text)
+    assert site.store.client(theirs).clinician_id == bob.id  # with themselves, whatever the form says
+    # another clinician's client: 403 on its invitations, and no new invitation for it
+    annes = client_of(page.text)
+    assert http.get(f"{site.url}/clients/{annes}/invitations").status_code == 403
+    refused = http.post(f"{site.url}/clients/{annes}/invitations", data={"csrf_token": token, "channel": "web"})
+    assert refused.status_code == 403 and len(site.store.invitations(annes)) == 1
