@@ -48,20 +48,31 @@ class SendFailed(Exception):
 
 
 class RasaTrigger:
-    """POST /conversations/<id>/trigger_intent?output_channel=<channel>&token=... on Rasa's HTTP API."""
+    """POST /conversations/<id>/trigger_intent?output_channel=<channel>&token=... on Rasa's HTTP API.
 
-    def __init__(self, rasa_url: str, token: str, timeout: float = SEND_TIMEOUT) -> None:
-        self.rasa_url, self.token, self.timeout = rasa_url.rstrip("/"), token, timeout
+    `rasa_urls`: one URL, or several separated by commas (the replicas); the next is tried only when
+    one cannot be reached at all, so a message Rasa may have handled is never sent twice."""
+
+    def __init__(self, rasa_urls: str, token: str, timeout: float = SEND_TIMEOUT) -> None:
+        self.urls = [url.strip().rstrip("/") for url in rasa_urls.split(",") if url.strip()]
+        self.token, self.timeout = token, timeout
 
     def open(self, conversation_id: str, output_channel: str, intent: str) -> None:
         import requests
 
         query = urlencode({"output_channel": output_channel, "token": self.token})
-        url = f"{self.rasa_url}/conversations/{quote(conversation_id, safe='')}/trigger_intent?{query}"
-        try:
-            reply = requests.post(url, json={"name": intent}, timeout=self.timeout)
-        except requests.RequestException as error:
-            raise SendFailed(f"Rasa did not answer: {type(error).__name__}") from None
+        path = f"/conversations/{quote(conversation_id, safe='')}/trigger_intent?{query}"
+        reply = None
+        for url in self.urls:
+            try:
+                reply = requests.post(url + path, json={"name": intent}, timeout=self.timeout)
+                break
+            except requests.ConnectionError:
+                continue  # not reached: the next replica
+            except requests.RequestException as error:
+                raise SendFailed(f"Rasa did not answer: {type(error).__name__}") from None
+        if reply is None:
+            raise SendFailed("no Rasa server could be reached")
         if reply.status_code != 200:
             raise SendFailed(f"Rasa answered HTTP {reply.status_code}")
         try:
