@@ -126,3 +126,20 @@ def export_checkins(env: dict[str, str]) -> list[dict]:
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout)
+
+
+def twilio_post(bot: Bot, sender: str, body: str, sid: str | None = None, sign_with: str | None = None,
+                to: str = "+15559990000") -> requests.Response:
+    """A client's SMS as Twilio posts it to the webhook, signed (with the right token unless told)."""
+    from twilio.request_validator import RequestValidator
+
+    form = {"MessageSid": sid or "SM" + uuid.uuid4().hex, "AccountSid": bot.env["TWILIO_ACCOUNT_SID"],
+            "From": sender, "To": to, "Body": body, "NumMedia": "0"}
+    signature = RequestValidator(sign_with or bot.env["TWILIO_AUTH_TOKEN"]).compute_signature(
+        bot.env["TWILIO_WEBHOOK_URL"], form)
+    return requests.post(f"{bot.url}/webhooks/twilio/webhook", data=form, timeout=60,
+                         headers={"X-Twilio-Signature": signature})
+
+
+def twilio_sent_to(bot: Bot, number: str) -> list[dict]:
+    return bot.fake.sent(lambda c: "/Messages.json" in c["path"] and c["body"].get("To") == number)
