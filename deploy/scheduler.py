@@ -19,6 +19,10 @@ schedulers"), so it only runs the few fixed jobs here, in memory, in each proces
 
 `--once` runs each job once and exits (1 if one failed); `--now` sets the clock for that run (the
 tests' injected clock). SIGTERM or SIGINT stops the loop after the job that is running.
+
+With RAPPORT_SCHEDULER_PORT set, the loop also answers GET /healthz, /readyz (the database and its
+migrations, bot/health.py) and /metrics (rapport_scheduled_sends_total is counted here) on
+RAPPORT_SCHEDULER_HOST (127.0.0.1; 0.0.0.0 in a container) at that port, like every other process.
 """
 from __future__ import annotations
 
@@ -150,8 +154,47 @@ def main(argv: list[str] | None = None) -> int:
     return serve(ctx, intervals)
 
 
+def serve_health(ctx: Context, host: str, port: int) -> Any:
+    """/healthz, /readyz and /metrics on a thread of their own (docs/operations.md)."""
+    import asyncio
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from bot import health, metrics
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            kind = "application/json"
+            if self.path == "/healthz":
+                status, body = 200, json.dumps({"status": "alive"}).encode()
+            elif self.path == "/readyz":
+                status, report = asyncio.run(health.readiness(health.store_checks(ctx.store)))
+                body = json.dumps(report).encode()
+            elif self.path == "/metrics":
+                status, body, kind = 200, metrics.exposition(), metrics.CONTENT_TYPE
+            else:
+                status, body = 404, b'{"error": "not_found"}'
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    threading.Thread(target=server.serve_forever, name="scheduler-health", daemon=True).start()
+    return server
+
+
 def serve(ctx: Context, intervals: dict[str, float]) -> int:
     from apscheduler.schedulers.blocking import BlockingScheduler
+
+    port = ctx.settings.extra.get("RAPPORT_SCHEDULER_PORT")
+    if port:
+        serve_health(ctx, ctx.settings.extra.get("RAPPORT_SCHEDULER_HOST") or "127.0.0.1", int(port))
 
     scheduler = BlockingScheduler(timezone=timezone.utc)
     start = datetime.now(timezone.utc)
