@@ -3,46 +3,25 @@ Rasa's trigger_intent (a recording stand-in here), answers /healthz, /readyz and
 stops on SIGTERM; bad arguments are refused."""
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys
-import threading
 import time
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
 
 from bot.crypto import TextCipher
 from bot.store import Store
-from tests.harness import ROOT, free_port
+from tests.harness import ROOT, FakeProviders, free_port
 
 
-class FakeRasa:
+class FakeRasa(FakeProviders):
     """Records POST /conversations/<id>/trigger_intent and answers like Rasa (no `messages`: sent)."""
 
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict]] = []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-                fake.calls.append((self.path, body))
-                data = b'{"tracker": {}}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    @staticmethod
+    def answer(path: str, body: dict) -> tuple[int, dict]:
+        return 200, {"tracker": {}}
 
 
 def wait_for(condition, timeout: float = 60) -> None:
@@ -69,7 +48,7 @@ def test_the_loop_sends_a_due_check_in_serves_its_health_and_stops_on_sigterm(cl
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         wait_for(lambda: rasa.calls)
-        path, body = rasa.calls[0]
+        path, body = (rasa.calls[0]["path"], rasa.calls[0]["body"])
         assert path == f"/conversations/{'f' * 64}/trigger_intent?output_channel=telegram&token=t0ken"
         assert body == {"name": "scheduled_checkin"}
         base = f"http://127.0.0.1:{port}"
@@ -85,7 +64,7 @@ def test_the_loop_sends_a_due_check_in_serves_its_health_and_stops_on_sigterm(cl
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        rasa.server.shutdown()
+        rasa.close()
         store.dispose()
 
 

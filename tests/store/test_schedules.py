@@ -10,17 +10,11 @@ from bot.crypto import TextCipher
 from bot.store import NotFoundError, Store
 from bot.vocabulary import AFTER_SESSION, DUE_CANCELLED, DUE_COMPLETED, DUE_EXPIRED, DUE_PENDING, DUE_SENT, WEEKLY
 
-NOW = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)  # the clocked fixture's CLOCK_START (conftest.py)
 HOUR = timedelta(hours=1)
 SCHEDULE = {"kind": AFTER_SESSION, "send_time": "10:00", "remind_after_hours": 24, "max_reminders": 2, "window_days": 3}
 
 
-@pytest.fixture
-def clocked(store_url: str, cipher: TextCipher):
-    clock = {"now": NOW}
-    s = Store(store_url, cipher, clock=lambda: clock["now"])
-    yield s, clock
-    s.dispose()
 
 
 def enrolled(store: Store, **kwargs) -> str:

@@ -237,8 +237,8 @@ def test_the_database_itself_enforces_scores_and_statuses(store: Store, store_ur
         for sql in (
             "UPDATE answer SET score = 9",
             "UPDATE checkin SET status = 'lost'",
-            f"INSERT INTO answer (checkin_id, dimension, score, skipped, text, created_at, updated_at) "
-            f"SELECT checkin_id, dimension, 2, skipped, text, created_at, updated_at FROM answer",
+            "INSERT INTO answer (checkin_id, dimension, score, skipped, text, created_at, updated_at) "
+            "SELECT checkin_id, dimension, 2, skipped, text, created_at, updated_at FROM answer",
         ):
             with pytest.raises(Exception):
                 with engine.begin() as connection:
