@@ -8,10 +8,12 @@ export PYTHONPATH := $(CURDIR)
 MODEL := models/rapport.tar.gz
 TRAINING_DATA := config.yml domain.yml $(wildcard data/*.yml)
 # The language layer's heads (bot/language/train.py): the corpus's training side, our own lines,
-# the intent examples, and the code that turns them into numbers.
+# the intent examples, the code that turns them into numbers, and the hand-written answer lexicon
+# (bot/scoring.py + scoring.yml), whose reading the band and level heads take as input.
 LANGUAGE_MODEL := models/language.npz
 LANGUAGE_DATA := $(wildcard corpus/*.train.yml corpus/authored/*.yml) data/nlu.yml requirements-model.txt \
-	$(addprefix bot/language/,train.py heads.py encoder.py normalize.py textspeak.yml)
+	$(addprefix bot/language/,train.py heads.py encoder.py normalize.py textspeak.yml) \
+	bot/scoring.py bot/scoring.yml
 MODELS := $(MODEL) $(LANGUAGE_MODEL)
 DEV_VENV := .venv-dev
 

@@ -62,7 +62,7 @@ def answer_outcome(expected_band: str, reading: Reading, safety_level: str) -> A
     return AnswerOutcome("asked", False, False, reading)
 
 
-def summarise_answers(rows: list[tuple[corpus.Line, AnswerOutcome]], show: bool) -> dict:
+def summarise_answers(rows: list[tuple[corpus.Line, AnswerOutcome]], show: bool = False) -> dict:
     n = len(rows)
     right = sum(o.right for _, o in rows)
     asked = sum(o.kind == "asked" for _, o in rows)
@@ -88,7 +88,7 @@ def summarise_answers(rows: list[tuple[corpus.Line, AnswerOutcome]], show: bool)
     return {"n": n, "right": right, "asked": asked, "inversions": inversions}
 
 
-def summarise_crisis(rows: list[tuple[corpus.Line, str]], show: bool) -> dict:
+def summarise_crisis(rows: list[tuple[corpus.Line, str]], show: bool = False) -> dict:
     by_label: dict[str, list[str]] = defaultdict(list)
     by_category: dict[str, list[str]] = defaultdict(list)
     for line, level in rows:
@@ -119,6 +119,19 @@ def summarise_crisis(rows: list[tuple[corpus.Line, str]], show: bool) -> dict:
                 print(f"    [{label:<8} {line.fields.get('category', ''):<20}] got {level:<7}: {line.text[:110]!r}")
     return {"direct": direct_ok / max(1, len(d)), "indirect": indirect_ok / max(1, len(i)),
             "false": false_crisis / max(1, len(z))}
+
+
+ROUNDS = (("lines from collection rounds 1-4", lambda line: "round" not in line.fields),
+          ("lines from collection round 5", lambda line: line.fields.get("round") == 5))
+
+
+def by_round(rows: list, summarise) -> None:
+    """The same figures for the lines of earlier rounds and of round 5 (`round: 5`), when both are present."""
+    for title, keep in ROUNDS:
+        subset = [row for row in rows if keep(row[0])]
+        if subset and len(subset) != len(rows):
+            print(f"  -- of which {title}:")
+            summarise(subset)
 
 
 def read(model: LanguageModel, text: str) -> tuple[str, Reading]:
@@ -155,8 +168,10 @@ def heldout(show: bool) -> int:
     summarise_answers(answer_rows, show)
     print(f"  crisis layer on these statements: crisis {therapist_alarms[CRISIS]}, "
           f"gentle question {therapist_alarms[UNCLEAR]}")
+    by_round(answer_rows, summarise_answers)
     print(f"\nCRISIS, held out ({corpus.path(corpus.CRISIS, 'heldout').name}, {len(corpus.sources(crisis))} sources)")
     summarise_crisis(crisis_rows, show)
+    by_round(crisis_rows, summarise_crisis)
     timings.sort()
     print(f"\nper message (rules + model + decisions): p50 {statistics.median(timings) * 1000:.1f} ms, "
           f"p95 {timings[int(0.95 * (len(timings) - 1))] * 1000:.1f} ms")

@@ -29,6 +29,7 @@ from typing import Optional
 import requests
 
 from bot.dimensions import DIMENSIONS
+from bench.language import by_round
 from bot.language import corpus
 from bot.replies import bank
 from bot.resources import crisis_lines, safety_check_question
@@ -129,6 +130,18 @@ def main() -> int:
     print(f"the turn that carries a real statement: p50 {timings[len(timings) // 2]:.0f} ms, "
           f"p95 {timings[int(0.95 * (len(timings) - 1))]:.0f} ms")
     print(f"\nANSWERS: {len(outcomes)} held-out statements, each as the answer to its own question")
+    misses = summarise_answers(outcomes)
+    by_round(outcomes, summarise_answers)
+    print(f"\nCRISIS: {len(crisis_outcomes)} held-out lines, each as the first answer of a check-in")
+    summarise_crisis(crisis_outcomes)
+    by_round(crisis_outcomes, summarise_crisis)
+    if args.show:
+        print("\nmisses (answers):")
+        print("\n".join(misses))
+    return 0
+
+
+def summarise_answers(outcomes: list) -> list[str]:
     right = inversions = asked = 0
     kinds: Counter[str] = Counter()
     per_dimension: dict[str, list[bool]] = defaultdict(list)
@@ -152,7 +165,10 @@ def main() -> int:
     print(f"  inversions:                {inversions}   (target 0)")
     print("  first replies: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     print("  per dimension: " + ", ".join(f"{d} {sum(v)}/{len(v)}" for d, v in sorted(per_dimension.items())))
-    print(f"\nCRISIS: {len(crisis_outcomes)} held-out lines, each as the first answer of a check-in")
+    return misses
+
+
+def summarise_crisis(crisis_outcomes: list) -> None:
     by_label: dict[str, Counter[str]] = defaultdict(Counter)
     for line, kind in crisis_outcomes:
         by_label[line.fields["label"]][kind] += 1
@@ -161,10 +177,6 @@ def main() -> int:
         total = sum(c.values())
         print(f"  {label:<8} {total:>3}: resources {c['crisis']}, gentle question {c['safety question']}, "
               f"neither {total - c['crisis'] - c['safety question']}")
-    if args.show:
-        print("\nmisses (answers):")
-        print("\n".join(misses))
-    return 0
 
 
 def _rss_mb(pid: int) -> str:

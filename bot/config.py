@@ -48,6 +48,9 @@ class Settings:
     rasa_token: str = ""
     scheduler_tick_seconds: float = 60.0
     default_timezone: str = "UTC"
+    # Minutes a crisis event may wait unacknowledged before the practice's alert fires once more
+    # (bot/triage.py); 0: never escalate.
+    crisis_ack_minutes: int = 30
     extra: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -74,8 +77,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rasa_token=env.get("RASA_AUTH_TOKEN") or "",
         scheduler_tick_seconds=float(env.get("RAPPORT_SCHEDULER_TICK_SECONDS") or 60),
         default_timezone=env.get("RAPPORT_TIMEZONE") or "UTC",
+        crisis_ack_minutes=_minutes(env, "RAPPORT_CRISIS_ACK_MINUTES", 30),
         extra={k: v for k, v in env.items() if k.startswith("RAPPORT_")},
     )
+
+
+def _minutes(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = (env.get(name) or "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number of minutes, got {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must not be negative")
+    return value
 
 
 def is_loopback(host: str | None) -> bool:

@@ -7,6 +7,13 @@
     python -m bot.review rotate-keys                  re-encrypt all stored text with the newest key
     python -m bot.review migrate                      create / upgrade the database schema
     python -m bot.review delete CLIENT_ID --yes       erase a client and everything stored about them
+    python -m bot.review staff add --username ana --name "Ana Ruiz" --role clinician|admin
+    python -m bot.review staff list | passwd --username U | deactivate --username U
+    python -m bot.review audit export [--client ID] [--actor USER] [--output FILE]
+
+Accounts (bot.accounts): a password is read from the terminal (twice, hidden) or, piped, from the
+first line of stdin; never from the command line. Account changes and audit exports made here are
+written to the audit log as "cli".
 
 Settings come from the environment / `.env` (bot.config.load_settings): RAPPORT_DATABASE_URL,
 RAPPORT_ENCRYPTION_KEYS, RAPPORT_RETENTION_DAYS. A CLIENT_ID may be shortened to a unique prefix
@@ -21,6 +28,7 @@ health record system (bot.fhir, docs/interop.md): completed, shared check-ins on
 from __future__ import annotations
 
 import argparse
+import getpass
 import io
 import os
 import re
@@ -28,10 +36,11 @@ import sys
 from datetime import datetime, timedelta
 from typing import Any, Callable, Sequence, TextIO
 
-from bot import fhir
+from bot import accounts, fhir
 from bot.config import load_settings
 from bot.export import CSV_COLUMNS, checkin_record, hidden, private_note, write_csv, write_json  # noqa: F401 (CSV_COLUMNS)
-from bot.store import CheckinView, ClientView, Store, StoreError
+from bot.store import CheckinView, ClientView, NotFoundError, StaffError, Store, StoreError
+from bot.vocabulary import CLI_ACTOR, ROLES
 
 MIN_PREFIX = 6
 _DURATION = re.compile(r"^\s*(\d+)\s*([dh]?)\s*$", re.IGNORECASE)
@@ -95,10 +104,14 @@ def cmd_list(store: Store, args: argparse.Namespace, out: TextIO) -> int:
             status = "private"
         label = _terminal_safe(c.label, "").replace("\n", " ") if c.label else "-"
         rows.append((c.id, label, str(c.checkin_count), _when(c.last_checkin_at), status))
+    _write_table(rows, out)
+    return 0
+
+
+def _write_table(rows: Sequence[Sequence[str]], out: TextIO) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         out.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() + "\n")
-    return 0
 
 
 def cmd_show(store: Store, args: argparse.Namespace, out: TextIO) -> int:
@@ -216,6 +229,65 @@ def cmd_delete(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def read_password(stdin: TextIO | None = None) -> str:
+    """A new password: typed twice, hidden, at a terminal; else the first line of stdin."""
+    stdin = stdin or sys.stdin
+    if stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise CliError("the two passwords differ")
+        return password
+    return stdin.readline().rstrip("\r\n")
+
+
+def cmd_staff(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        if args.staff_command == "list":
+            everyone = store.staff()
+            if not everyone:
+                out.write("No accounts yet (besides RAPPORT_REVIEW_USER in the environment).\n")
+                return 0
+            rows = [("USERNAME", "NAME", "ROLE", "STATUS", "SINCE")]
+            for s in everyone:
+                rows.append((s.username, _terminal_safe(s.display_name, ""), s.role,
+                             "active" if s.active else "deactivated", _when(s.created_at)))
+            _write_table(rows, out)
+        elif args.staff_command == "add":
+            staff = accounts.add_staff(
+                store, CLI_ACTOR, args.username, args.name, args.role, read_password(),
+                args.env.get("RAPPORT_REVIEW_USER", ""),
+            )
+            out.write(f"Added {staff.role} {staff.username} ({staff.display_name}).\n")
+        elif args.staff_command == "passwd":
+            staff = accounts.set_password(store, CLI_ACTOR, args.username, read_password())
+            out.write(f"New password set for {staff.username}; their sessions have ended.\n")
+        else:
+            staff = accounts.deactivate(store, CLI_ACTOR, args.username)
+            out.write(f"Deactivated {staff.username}: they can no longer log in.\n")
+    except StaffError as exc:
+        raise CliError(str(exc)) from None
+    except NotFoundError:
+        raise CliError(f"no account called {args.username!r} (see: python -m bot.review staff list)") from None
+    return 0
+
+
+def cmd_audit(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    client_id = args.client
+    if client_id:
+        try:
+            client_id = _resolve_client(store, client_id).id
+        except CliError:
+            pass  # an erased client's lines stay in the audit log: look for the id as given
+    if args.output:
+        descriptor = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(descriptor, "w", encoding="utf-8", newline="") as handle:
+            count = accounts.export_audit(store, CLI_ACTOR, handle, client_id, args.actor)
+        print(f"Wrote {count} audit line(s) to {args.output}.", file=sys.stderr)
+    else:
+        accounts.export_audit(store, CLI_ACTOR, out, client_id, args.actor)
+    return 0
+
+
 COMMANDS = {
     "list": cmd_list,
     "show": cmd_show,
@@ -224,6 +296,8 @@ COMMANDS = {
     "rotate-keys": cmd_rotate_keys,
     "migrate": cmd_migrate,
     "delete": cmd_delete,
+    "staff": cmd_staff,
+    "audit": cmd_audit,
 }
 
 
@@ -277,6 +351,25 @@ def build_parser() -> argparse.ArgumentParser:
     delete = commands.add_parser("delete", help="erase a client and everything stored about them")
     delete.add_argument("client_id", metavar="CLIENT_ID", help="the full client id")
     delete.add_argument("--yes", action="store_true", help="really delete")
+
+    staff = commands.add_parser("staff", help="the practice's accounts: add, list, passwd, deactivate")
+    staff_commands = staff.add_subparsers(dest="staff_command", metavar="ACTION", required=True)
+    staff_commands.add_parser("list", help="every account, its role and whether it is active")
+    add = staff_commands.add_parser("add", help="add an account (the password is asked for, or read from stdin)")
+    add.add_argument("--username", required=True, help="lower case letters, digits and . _ @ -")
+    add.add_argument("--name", required=True, help="the person's name as the review page shows it")
+    add.add_argument("--role", choices=ROLES, required=True, help="admin: sees every client; clinician: their own")
+    for action, text in (("passwd", "set a new password (their sessions end)"),
+                         ("deactivate", "they can no longer log in (their sessions end)")):
+        change = staff_commands.add_parser(action, help=text)
+        change.add_argument("--username", required=True)
+
+    audit = commands.add_parser("audit", help="the audit log: who viewed or exported which client")
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    audit_export = audit_commands.add_parser("export", help="the audit log as CSV, newest first")
+    audit_export.add_argument("--client", metavar="CLIENT_ID", help="only this client's lines")
+    audit_export.add_argument("--actor", metavar="USER", help="only this user's lines (or api, cli)")
+    audit_export.add_argument("--output", "-o", metavar="FILE", help="write here (mode 600), not stdout")
     return parser
 
 

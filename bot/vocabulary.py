@@ -57,3 +57,25 @@ DUE_STATUSES: Final[tuple[str, ...]] = (DUE_PENDING, DUE_SENT, DUE_COMPLETED, DU
 # A crisis event's triage status (derived: `event.acknowledged_at` set or not).
 TRIAGE_NEW: Final = "new"
 TRIAGE_ACKNOWLEDGED: Final = "acknowledged"
+
+# What the audit log records (the store's `audit_log.action`): who viewed or exported which client,
+# and every change to the practice's accounts.
+AUDIT_VIEW_CLIENT: Final = "view_client"
+AUDIT_VIEW_REPORT: Final = "view_report"
+AUDIT_EXPORT_CLIENT: Final = "export_client"
+AUDIT_EXPORT_ALL: Final = "export_all"  # one line per client in a whole export
+AUDIT_API_CLIENT: Final = "api_client"
+AUDIT_FHIR: Final = "fhir_export"  # one line per client in the bundle
+AUDIT_ASSIGN: Final = "assign_clinician"
+AUDIT_STAFF_CREATE: Final = "staff_create"
+AUDIT_STAFF_PASSWORD: Final = "staff_password"
+AUDIT_STAFF_DEACTIVATE: Final = "staff_deactivate"
+AUDIT_LOG_EXPORT: Final = "audit_export"
+AUDIT_ACTIONS: Final[tuple[str, ...]] = (
+    AUDIT_VIEW_CLIENT, AUDIT_VIEW_REPORT, AUDIT_EXPORT_CLIENT, AUDIT_EXPORT_ALL, AUDIT_API_CLIENT, AUDIT_FHIR,
+    AUDIT_ASSIGN, AUDIT_STAFF_CREATE, AUDIT_STAFF_PASSWORD, AUDIT_STAFF_DEACTIVATE, AUDIT_LOG_EXPORT,
+)
+# Audit actors that are not staff accounts: the API bearer token and the command line.
+API_ACTOR: Final = "api"
+CLI_ACTOR: Final = "cli"
+ACTOR_NAMES_RESERVED: Final[tuple[str, ...]] = (API_ACTOR, CLI_ACTOR)

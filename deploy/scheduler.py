@@ -6,6 +6,8 @@ Helm chart's `scheduler`; `make serve` and `make serve-cluster` start it too).
 Jobs (JOBS below), each an APScheduler interval job run at start and then every so often:
 - `tick`, every RAPPORT_SCHEDULER_TICK_SECONDS (60): the scheduled check-ins (bot/schedule_tick.py):
   plan, complete or close windows, and open the conversation of each one due (or remind).
+- `escalation`, as often: crisis events unacknowledged for RAPPORT_CRISIS_ACK_MINUTES alert the
+  practice once more (bot/triage.py).
 - `purge`, every RAPPORT_SCHEDULER_INTERVAL_SECONDS (86400, daily): the retention purge
   (`bot.review purge`: check-ins idle longer than RAPPORT_RETENTION_DAYS). On Kubernetes a CronJob
   runs it instead (`--skip purge` there).
@@ -71,6 +73,17 @@ def tick(ctx: Context) -> int:
     return 0
 
 
+def escalation(ctx: Context) -> int:
+    """Crisis events left unacknowledged for RAPPORT_CRISIS_ACK_MINUTES alert the practice once more
+    (bot/triage.py; exactly once however many schedulers run). It runs on the real clock."""
+    from bot.triage import run_escalation
+
+    escalated = run_escalation(ctx.settings)
+    if escalated:
+        logger.info("escalated %d unacknowledged crisis event(s)", escalated)
+    return 0
+
+
 def purge(ctx: Context) -> int:
     from bot.review import main as review
 
@@ -89,9 +102,9 @@ def _purge_interval(settings: Any) -> float:
 
 JOBS: dict[str, Job] = {
     "tick": Job(tick, lambda settings: _seconds("RAPPORT_SCHEDULER_TICK_SECONDS", settings.scheduler_tick_seconds)),
+    # Crisis triage: unacknowledged crisis events escalated, as often as the tick.
+    "escalation": Job(escalation, lambda settings: _seconds("RAPPORT_SCHEDULER_TICK_SECONDS", settings.scheduler_tick_seconds)),
     "purge": Job(purge, _purge_interval),
-    # Crisis triage's escalation job goes here: bot.triage.run_escalation(settings), e.g.
-    # "escalation": Job(lambda ctx: bot.triage.run_escalation(ctx.settings), <its interval>),
 }
 
 

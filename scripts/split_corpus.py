@@ -32,7 +32,8 @@ HEADERS = {
 # posts were trimmed to the one to three sentences that answer a question. `dimension` is the
 # question it answers best (team, heard, warmth, worth, understood) and `level` the answer it gives
 # (1 not at all ... 5 completely), as one annotator read the line alone and a second checked it
-# (`audit: changed` with `was` where the second changed it).
+# (`audit: changed` with `was` where the second changed it). `round: 5` marks the lines of the fifth
+# collection round (lines without it come from rounds 1-4), so the bench can report both.
 #
 # Split by source, not by line (bot/language/corpus.py): the source is the page on a multi-author
 # site and the whole site otherwise; a source is held out when SHA-256("rapport-split:" + source)
@@ -51,6 +52,7 @@ HEADERS = {
 #   none     - hyperbole, idiom, joke, other people, physical pain, a resolved past, a topic:
 #              never the full crisis response
 # `category` says which kind. One annotator labelled each line, a second checked it (`audit`).
+# `round: 5` marks the lines of the fifth collection round (lines without it come from rounds 1-4).
 #
 # Split by source, not by line (bot/language/corpus.py): the source is the page on a multi-author
 # site and the whole site otherwise; a source is held out when SHA-256("rapport-split:" + source)
@@ -64,8 +66,8 @@ RULES = {
                 "# that informed a change must move to the training side (and the change says so)."),
 }
 KEEP = {
-    THERAPIST: ("text", "url", "dimension", "level", "audit", "was", "reason", "crisis_language", "note", "via"),
-    CRISIS: ("text", "url", "label", "category", "audit", "was", "reason", "note", "via"),
+    THERAPIST: ("text", "url", "dimension", "level", "audit", "round", "was", "reason", "crisis_language", "note", "via"),
+    CRISIS: ("text", "url", "label", "category", "audit", "round", "was", "reason", "note", "via"),
 }
 
 

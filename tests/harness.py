@@ -273,6 +273,51 @@ def login(http: Any, base_url: str, user: str = USER, password: str = PASSWORD) 
     )
 
 
+# --------------------------------------------------------------------------- the practice's webhook
+
+
+class WebhookReceiver:
+    """The practice's alert webhook on loopback: records each POST (body, headers); answers with
+    `statuses` in turn, then 204. `port` to take a port a test left closed. `verified()` checks
+    every body's Standard Webhooks signature against `secret` with the specification's library."""
+
+    def __init__(self, secret: str, statuses: list[int] | None = None, port: int = 0) -> None:
+        self.secret = secret
+        self.statuses = list(statuses or [])
+        self.bodies: list[bytes] = []
+        self.headers: list[dict[str, str]] = []
+        self.arrived = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server API
+                server.bodies.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                server.headers.append({k.lower(): v for k, v in self.headers.items()})
+                status = server.statuses.pop(0) if server.statuses else 204
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                server.arrived.set()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook?token=s3cret"
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def verified(self) -> list[dict]:
+        """Every body received, each verified against its headers (raises if one does not verify)."""
+        from standardwebhooks.webhooks import Webhook
+
+        return [Webhook(self.secret).verify(body, headers) for body, headers in zip(self.bodies, self.headers)]
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 # --------------------------------------------------------------------------- sample data
 
 
@@ -439,6 +484,31 @@ def free_block(size: int) -> int:
             for s in sockets:
                 s.close()
     raise RuntimeError("no block of free ports")
+
+
+@dataclass
+class SampleDatabase:
+    """A migrated database seeded with `seed_sample`, and what the tests need to reach it."""
+
+    url: str
+    key: str  # its encryption key
+    store: Store  # stamped by `clock`
+    clock: Clock
+    ids: dict[str, str]  # the sample's client ids by role
+
+
+def sample_database(request: Any, tmp_path_factory: Any, name: str) -> SampleDatabase:
+    """For a module fixture parametrized with "sqlite" / "postgresql": a new seeded database on
+    that backend (PostgreSQL through conftest's `make_pg_database`, which skips without a server)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp(name) / 'rapport.db'}"
+    else:
+        url = request.getfixturevalue("make_pg_database")()
+    key = generate_key()
+    clock = Clock(START)
+    store = Store(url, TextCipher([key]), clock=clock)
+    store.migrate()
+    return SampleDatabase(url, key, store, clock, seed_sample(store, clock))
 
 
 @contextmanager

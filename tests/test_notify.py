@@ -10,7 +10,6 @@ import socket
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 
 import pytest
@@ -19,56 +18,19 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from bot.notify import body_of, clean_payload, post, signature_headers, signing_key
 from bot.outbox import DELIVERED, FAILED, PENDING, AlertOutbox, OutboxSettings
 from bot.store import Store
+from tests.harness import WebhookReceiver
 
 SECRET = "whsec_" + base64.b64encode(b"a practice's webhook secret: 32b").decode()
 SECRET_WORDS = "I want to end my life tonight"
 CLIENT = "3f9a0c"
 
 
-class _Server:
-    """A local HTTP server whose answers are scripted by `statuses` (then 204); `port` to take a
-    port another test left closed."""
-
-    def __init__(self, statuses: list[int] | None = None, port: int = 0) -> None:
-        self.statuses = list(statuses or [])
-        self.bodies: list[bytes] = []
-        self.headers: list[dict[str, str]] = []
-        self.arrived = threading.Event()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server API
-                server.bodies.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
-                server.headers.append({k.lower(): v for k, v in self.headers.items()})
-                status = server.statuses.pop(0) if server.statuses else 204
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                server.arrived.set()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook?token=s3cret"
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def verified(self) -> list[dict]:
-        """Every body received, each verified against its headers (raises if one does not verify)."""
-        return [Webhook(SECRET).verify(body, headers) for body, headers in zip(self.bodies, self.headers)]
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
 def make_server() -> Iterator:
-    servers: list[_Server] = []
+    servers: list[WebhookReceiver] = []
 
-    def factory(statuses: list[int] | None = None, port: int = 0) -> _Server:
-        servers.append(_Server(statuses, port))
+    def factory(statuses: list[int] | None = None, port: int = 0) -> WebhookReceiver:
+        servers.append(WebhookReceiver(SECRET, statuses, port))
         return servers[-1]
 
     yield factory

@@ -5,6 +5,7 @@ tests/data/answers_heldout.yml is deliberately not used here (see bench/answers.
 """
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -190,3 +191,72 @@ def test_digits_and_level_words_map_to_their_level(level):
     assert score_answer(str(level)) == level
     assert score_answer(LEVELS[level]) == level
     assert score_answer(LEVELS[level].upper()) == level
+
+
+# ------------------------------------------------------------------ the lexicon file (bot/scoring.yml)
+import yaml  # noqa: E402
+
+from bot.scoring import SCORING_PATH, load_lexicon  # noqa: E402
+
+
+def _lexicon_file(tmp_path, change=None, text=None):
+    """bot/scoring.yml, changed by `change(data)` or replaced by `text`, written to tmp_path."""
+    if text is None:
+        data = yaml.safe_load(SCORING_PATH.read_text(encoding="utf-8"))
+        change(data)
+        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    path = tmp_path / "scoring.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_shipped_lexicon_loads_and_each_phrase_is_in_one_section_once():
+    lexicon = load_lexicon()
+    data = yaml.safe_load(SCORING_PATH.read_text(encoding="utf-8"))
+    listed = [*[p for phrases in data["answers"].values() for p in phrases],
+              *[p for group in data["modifiers"].values() for p in group],
+              *[p for group in (*data["positive"].values(), *data["negative"].values()) for p in group],
+              *[p for key in ("yes_words", "no_words", "hedges", "negators", "doubt", "confused",
+                              "at_all", "ignored") for p in data[key]]]
+    assert len(listed) == len(set(listed)) == len(lexicon.phrases)
+    assert lexicon.phrases[("not", "at", "all")].value == 1
+    assert lexicon.phrases[("always",)].pos == 5 and lexicon.phrases[("always",)].neg == 1
+
+
+@pytest.mark.parametrize("change, named", [
+    (lambda d: d.update(maybes=["perhaps"]), "maybes"),  # an unknown section
+    (lambda d: d["emoji"].update(sparkle=["✨"]), "emoji: ['sparkle']"),
+    (lambda d: d["answers"].update({2: "not much"}), "answers.2"),  # a string, not a list
+    (lambda d: d["answers"].update({6: ["off the scale"]}), "answers: 6"),  # a level outside 1-5
+    (lambda d: d["modifiers"]["frequency"].update(always=[6, 5, 1]), "modifiers.frequency.always"),
+    (lambda d: d["modifiers"]["degree"].update(quite="4"), "modifiers.degree.quite"),
+    (lambda d: d["negated_answer"].update({5: 0}), "negated_answer.5"),
+    (lambda d: d["positive"]["warmth"].append("Kind-hearted"), "'Kind-hearted'"),
+    (lambda d: d["answers"][1].append("überhaupt"), "'überhaupt'"),  # never matches: accents are stripped
+    (lambda d: d["hedges"].append(3), "hedges: 3"),
+    (lambda d: d["short_reply_only"].append("kind"), "'kind'"),  # not an answer
+    (lambda d: d["textspeak"].append("nonesuchword"), "'nonesuchword'"),
+    (lambda d: d["typo_targets"].append("kind of"), "'kind of'"),
+    (lambda d: d["word_numbers"].update(eleven="11"), "'eleven'"),
+])
+def test_a_malformed_lexicon_is_refused_naming_the_entry(tmp_path, change, named):
+    with pytest.raises(ValueError, match=re.escape(named)):
+        load_lexicon(_lexicon_file(tmp_path, change))
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["doubt"].append("not sure"), "doubt: 'not sure' is listed twice"),
+    (lambda d: d["negative"]["coldness"].append("kind"), "'kind' is already in positive.warmth"),
+    (lambda d: d["yes_words"].append("claro"), "'claro' is already in answers.5"),
+    (lambda d: d["spellings"].update(dont="don't"), "'dont' is already taken from textspeak.yml"),
+])
+def test_a_phrase_listed_twice_is_refused_naming_both_places(tmp_path, change, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_lexicon(_lexicon_file(tmp_path, change))
+
+
+def test_a_key_given_twice_in_the_file_is_refused_not_silently_overwritten(tmp_path):
+    text = SCORING_PATH.read_text(encoding="utf-8").replace(
+        '    "always": [5, 5, 1]\n', '    "always": [5, 5, 1]\n    "always": [1, 1, 5]\n')
+    with pytest.raises(ValueError, match=r"line \d+: 'always' is listed twice"):
+        load_lexicon(_lexicon_file(tmp_path, text=text))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.store.api import Store
 from bot.store.errors import NotFoundError, StoreError, UnreadableTextError
 from bot.store.migrate import MIGRATIONS_DIR
+from bot.store.practice import StaffError, normal_username
 from bot.store.schema import (
     ABANDONED,
     CHANNEL_MAX,
@@ -27,6 +28,7 @@ from bot.store.schema import (
     summary_table,
 )
 from bot.store.views import (
+    Acknowledgement,
     AnswerView,
     BindingView,
     CheckinView,
@@ -41,9 +43,12 @@ from bot.store.views import (
     SessionImport,
     TherapySessionView,
     as_utc,
+    AuditEntryView,
+    StaffView,
 )
 
 __all__ = [
+    "Acknowledgement",
     "ABANDONED",
     "COMPLETED",
     "IN_PROGRESS",
@@ -71,6 +76,10 @@ __all__ = [
     "StoreError",
     "UnreadableTextError",
     "as_utc",
+    "AuditEntryView",
+    "StaffError",
+    "StaffView",
+    "normal_username",
     "CHANNEL_MAX",
     "CLIENT_ID_MAX",
     "KIND_MAX",

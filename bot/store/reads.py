@@ -56,6 +56,9 @@ class StoreReads(StoreBase):
             checkin_id=row.checkin_id,
             kind=row.kind,
             created_at=row.created_at,
+            acknowledged_at=row.acknowledged_at,
+            acknowledged_by=row.acknowledged_by,
+            escalated_at=row.escalated_at,
         )
 
     @staticmethod
@@ -153,9 +156,11 @@ class StoreReads(StoreBase):
         *,
         since: datetime | None = None,
         include_text: bool = True,
+        client_ids: Collection[str] | None = None,
     ) -> list[CheckinView]:
         """Every check-in (or one client's; or only those started at or after `since`), oldest
         first, with answers, summary and events. Four queries, however many check-ins.
+        `client_ids`: only these clients' (a clinician's caseload).
 
         Decrypting is most of the cost (~120,000 texts for 20,000 check-ins): for scores and
         statuses only, pass include_text=False and every text, follow-up and summary is left
@@ -168,6 +173,8 @@ class StoreReads(StoreBase):
             conditions.append(checkin_table.c.client_id == client_id)
         if since is not None:
             conditions.append(checkin_table.c.started_at >= since)
+        if client_ids is not None:
+            conditions.append(checkin_table.c.client_id.in_(list(client_ids)))
 
         def scoped(query: Any, checkin_column: Column) -> Any:
             if not conditions:

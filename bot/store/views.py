@@ -7,6 +7,7 @@ from typing import Any, Mapping, overload
 
 from bot.dimensions import LEVELS
 from bot.store.schema import COMPLETED
+from bot.vocabulary import TRIAGE_ACKNOWLEDGED, TRIAGE_NEW
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,22 @@ class EventView:
     checkin_id: int | None
     kind: str
     created_at: datetime
+    # Crisis triage (bot/store/triage.py): who acknowledged the event and when, their note, and
+    # when the practice's alert fired again because nobody had. `ack_note` is decrypted only by
+    # the triage reads (TriageStore); every other read leaves it None.
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    ack_note: str | None = None
+    escalated_at: datetime | None = None
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
+
+    @property
+    def triage_status(self) -> str:
+        """bot.vocabulary.TRIAGE_NEW or TRIAGE_ACKNOWLEDGED."""
+        return TRIAGE_ACKNOWLEDGED if self.acknowledged else TRIAGE_NEW
 
 
 @dataclass(frozen=True)
@@ -220,3 +237,37 @@ class DueCheckinView:
     def is_reminder(self) -> bool:
         """Claimed for a reminder (already sent once), not for the first message."""
         return self.sent_at is not None
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """What TriageStore.acknowledge did: `event` as it now stands, and whether this call
+    acknowledged it (False: someone already had, and their acknowledgement was kept)."""
+
+    event: EventView
+    done_now: bool
+
+
+@dataclass(frozen=True)
+class StaffView:
+    """A practice account (bot/store/practice.py), without its password hash."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str  # bot.vocabulary.ROLES
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class AuditEntryView:
+    """One line of the audit log: who did what to which client, and when (never client words)."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    client_id: str | None
+    detail: str | None

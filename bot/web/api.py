@@ -15,8 +15,11 @@ from sanic.response import HTTPResponse, raw
 
 from bot import fhir
 from bot.export import checkin_record
+from bot.store import Store
+from bot.vocabulary import AUDIT_API_CLIENT, AUDIT_FHIR
 from bot.web import data
-from bot.web.http import blocking, find_client, find_client_detail, json_response, not_found
+from bot.web.access import Viewer, caseload, visible_rows
+from bot.web.http import audit, blocking, find_client, find_client_detail, json_response, not_found
 from bot.web.present import client_record, event_record
 from bot.web.session import api
 
@@ -30,13 +33,22 @@ def client_checkins(detail: data.ClientDetail) -> dict[str, Any]:
     return {"client": client_record(detail.row), "checkins": records}
 
 
+def fhir_bundle(store: Store, env: Any, viewer: Viewer, client_id: str | None) -> dict[str, Any]:
+    """One client's bundle, or every client's the viewer may see; each client in it audited."""
+    checkins = store.checkins(client_id) if client_id else store.checkins(client_ids=caseload(store, viewer))
+    document = fhir.bundle(checkins, fhir.identifier_system(env))
+    included = sorted({c.client_id for c in checkins if fhir.exported(c)} | ({client_id} if client_id else set()))
+    store.audit_many(viewer.username, AUDIT_FHIR, included or [None], detail="one client" if client_id else "all clients")
+    return document
+
+
 def blueprint() -> Blueprint:
     bp = Blueprint("api", url_prefix="/api")
 
     @bp.get("/clients")
     @api
     async def api_clients(request: Request) -> HTTPResponse:
-        rows = await blocking(request.app.ctx.attention.rows)
+        rows = visible_rows(request.ctx.viewer, await blocking(request.app.ctx.attention.rows))
         return json_response({"clients": [client_record(r) for r in rows]})
 
     @bp.get("/clients/<client_id:str>/checkins")
@@ -45,6 +57,7 @@ def blueprint() -> Blueprint:
         detail = await find_client_detail(request, client_id)
         if detail is None:
             return not_found(request)
+        await audit(request, AUDIT_API_CLIENT, detail.client.id, "checkins")
         return json_response(client_checkins(detail))
 
     @bp.get("/fhir")  # a FHIR R4 Bundle of shared, completed check-ins (bot.fhir); ?client=ID for one
@@ -55,13 +68,15 @@ def blueprint() -> Blueprint:
         if wanted and client is None:
             return not_found(request)
         store, settings = request.app.ctx.store, request.app.ctx.settings
-        document = await blocking(fhir.export, store, settings.base.extra, client.id if client else None)
+        document = await blocking(
+            fhir_bundle, store, settings.base.extra, request.ctx.viewer, client.id if client else None
+        )
         return raw(fhir.dumps(document), content_type=fhir.MEDIA_TYPE)
 
     @bp.get("/alerts")
     @api
     async def api_alerts(request: Request) -> HTTPResponse:
-        rows = await blocking(request.app.ctx.attention.rows)
+        rows = visible_rows(request.ctx.viewer, await blocking(request.app.ctx.attention.rows))
         return json_response(
             {
                 "total_below": request.app.ctx.settings.total_below,

@@ -7,14 +7,21 @@ Pages (login required; a missing or expired session redirects to /login), `bot.w
     GET  /clients/<id>/report       the same as a printable report (bot.report): print or save as PDF
     POST /clients/<id>/label        set or clear the practice's label for a client
 Exports, `bot.web.exports`:
-    GET  /export.csv | /export.json                     every client's check-ins
+    GET  /export.csv | /export.json                     every client's check-ins (a clinician's: theirs)
     GET  /clients/<id>/export.csv | /clients/<id>/export.json
 Login, `bot.web.session` (also the `page` and `api` guards and CSRF on every POST):
     GET  /login, POST /login, POST /logout
+    (the environment's bootstrap admin, or a staff account; a clinician sees only their caseload,
+    `bot.web.access`; views and exports are written to the audit log)
+Admins only, `bot.web.accounts`:
+    GET/POST /staff, POST /staff/<username>/password|deactivate, GET /audit, GET /audit.csv,
+    GET /clinicians, POST /clients/<id>/clinician
 JSON API (a login session or `Authorization: Bearer RAPPORT_REVIEW_API_TOKEN`; 401 otherwise),
 `bot.web.api`:
     GET  /api/clients, GET /api/clients/<id>/checkins, GET /api/alerts,
     GET  /api/fhir[?client=<id>] (a FHIR R4 Bundle, bot.fhir)
+Crisis triage, `bot.web.triage`: POST /clients/<id>/crisis/<event_id>/ack (the Acknowledge form),
+    GET /api/crisis?status=new|acknowledged|all, POST /api/crisis/<event_id>/ack {note}
 Static files and the health check, `bot.web.static`.
 Shared request helpers, security headers and error pages: `bot.web.http`; names, dates and
 templates: `bot.web.present`; the client list and a client's detail: `bot.web.data`.
@@ -32,7 +39,7 @@ from sanic import Sanic
 from sanic.log import logger
 
 from bot.store import Store, StoreError
-from bot.web import api, data, exports, health, http, pages, schedules, session, static
+from bot.web import accounts, api, data, exports, health, http, pages, schedules, session, static, triage
 from bot.web.auth import LoggedOut, LoginLimiter, Signer
 from bot.web.present import CHART_JS, templates
 from bot.web.settings import ReviewSettings
@@ -70,6 +77,6 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
 
     app.on_request(session.check_csrf)
     http.install(app)
-    for part in (session, pages, exports, api, static, health, schedules):  # health: /healthz, /readyz, /metrics
+    for part in (session, pages, exports, api, static, health, triage, accounts, schedules):  # health: /healthz, /readyz, /metrics
         app.blueprint(part.blueprint())
     return app

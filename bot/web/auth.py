@@ -6,8 +6,8 @@
   hash; made by `python -m bot.web hash-password`. No `$` in the format, so `.env` files need no
   quoting.
 - Sessions: a cookie holding base64url(JSON {user, sid, iat, exp, pw}) + "." + HMAC-SHA256 of it
-  under a key derived from RAPPORT_REVIEW_SECRET; `pw` is a keyed fingerprint of the password
-  hash, so every session ends when the password changes. Nothing is stored server-side except
+  under a key derived from RAPPORT_REVIEW_SECRET; `pw` is a keyed fingerprint of that user's
+  password hash, so every session of a user ends when their password changes. Nothing is stored server-side except
   the ids of sessions logged out before they expired.
 - CSRF: each session's token is HMAC(secret, "csrf" + session id), so it needs no storage; the
   login form uses a token bound to a short-lived signed pre-login cookie in the same way.
@@ -170,7 +170,11 @@ class Signer:
         self._session_key = hmac.new(root, b"rapport-review session v1", hashlib.sha256).digest()
         self._login_key = hmac.new(root, b"rapport-review login-form v1", hashlib.sha256).digest()
         self._csrf_key = hmac.new(root, b"rapport-review csrf v1", hashlib.sha256).digest()
-        self._credential_tag = _b64(
+        self._credential_tag = self.credential_tag(credential)
+
+    def credential_tag(self, credential: str) -> str:
+        """A keyed fingerprint of a password hash, carried in the session cookie."""
+        return _b64(
             hmac.new(self._session_key, b"credential\x00" + credential.encode("utf-8"), hashlib.sha256).digest()[:16]
         )
 
@@ -201,23 +205,34 @@ class Signer:
 
     # -- sessions
 
-    def new_session(self, user: str, minutes: float, now: float | None = None) -> tuple[Session, str]:
+    def new_session(
+        self, user: str, minutes: float, now: float | None = None, credential: str | None = None
+    ) -> tuple[Session, str]:
+        """A session for `user`, bound to `credential` (their password hash; default: the one
+        this Signer was made with)."""
         now = time.time() if now is None else now
         session = Session(user, secrets.token_urlsafe(18), now, now + minutes * 60)
-        return session, self.sign_session(session)
+        return session, self.sign_session(session, credential)
 
-    def sign_session(self, session: Session) -> str:
+    def sign_session(self, session: Session, credential: str | None = None) -> str:
+        tag = self._credential_tag if credential is None else self.credential_tag(credential)
         return self._sign(
             self._session_key,
-            {"u": session.user, "sid": session.sid, "iat": session.issued_at, "exp": session.expires_at,
-             "pw": self._credential_tag},
+            {"u": session.user, "sid": session.sid, "iat": session.issued_at, "exp": session.expires_at, "pw": tag},
         )
 
-    def read_session(self, value: str | None, now: float | None = None) -> Session | None:
-        """The session in a cookie value, or None when unsigned, tampered or expired."""
+    def read_session(
+        self,
+        value: str | None,
+        now: float | None = None,
+        credential_of: Callable[[str], str | None] | None = None,
+    ) -> Session | None:
+        """The session in a cookie value, or None when unsigned, tampered or expired, or signed
+        under another password hash than the user's current one. `credential_of(user)`: that
+        user's password hash now, or None when they may not log in (default: this Signer's)."""
         payload = self._unsign(self._session_key, value)
-        if payload is None or not hmac.compare_digest(str(payload.get("pw", "")), self._credential_tag):
-            return None  # unsigned, tampered, or signed before the password changed
+        if payload is None:
+            return None
         try:
             session = Session(str(payload["u"]), str(payload["sid"]), float(payload["iat"]), float(payload["exp"]))
         except (KeyError, TypeError, ValueError):
@@ -225,6 +240,15 @@ class Signer:
         now = time.time() if now is None else now
         if not session.issued_at - 60 <= now < session.expires_at:
             return None
+        if credential_of is None:
+            expected = self._credential_tag
+        else:
+            credential = credential_of(session.user)
+            if credential is None:
+                return None  # no such account any more, or deactivated
+            expected = self.credential_tag(credential)
+        if not hmac.compare_digest(str(payload.get("pw", "")), expected):
+            return None  # signed before the password changed
         return session
 
     def csrf_token(self, session: Session) -> str:

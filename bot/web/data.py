@@ -12,7 +12,6 @@ from typing import Any, Callable, Collection, Mapping
 
 from bot.insights import Alert, alerts_by_checkin, current_alerts
 from bot.store import CheckinView, ClientView, EventView, ScoreCard, Store
-from bot.vocabulary import CRISIS_KINDS
 
 CRISIS, ALERT, QUIET = 0, 1, 2  # attention rank: lower comes first
 
@@ -30,6 +29,11 @@ class ClientRow:
         return ALERT if self.alerts else QUIET
 
     @property
+    def unacknowledged(self) -> list[EventView]:
+        """Crisis events nobody has acknowledged yet (bot/triage.py), newest first."""
+        return [e for e in self.crisis_events if not e.acknowledged]
+
+    @property
     def last_crisis_at(self) -> datetime | None:
         return self.crisis_events[0].created_at if self.crisis_events else None
 
@@ -43,19 +47,21 @@ def latest_score_cards(
 
 
 def crisis_events(store: Store, client_id: str | None = None) -> list[EventView]:
-    """Crisis events (kind and time only: no words are ever stored with them), newest first."""
-    return store.events_of_kinds(CRISIS_KINDS, client_id)
+    """Crisis events (kind and time: no client words are ever stored with them) with their
+    triage (who acknowledged them, when, their note), newest first."""
+    return store.crisis_events(client_id)
 
 
 def sort_rows(rows: list[ClientRow]) -> list[ClientRow]:
-    """Crisis events first (latest first), then clients with alerts, then the rest; within each,
-    the most recent check-in first."""
+    """Crisis events first (unacknowledged ones before acknowledged ones, then the latest first),
+    then clients with alerts, then the rest; within each, the most recent check-in first."""
     oldest = datetime.min.replace(tzinfo=timezone.utc)
 
     def key(row: ClientRow) -> tuple[Any, ...]:
         recent = row.client.last_checkin_at or row.client.created_at or oldest
         crisis = row.last_crisis_at or oldest
-        return (row.attention, -crisis.timestamp() if row.attention == CRISIS else 0, -recent.timestamp(), row.client.id)
+        waiting = 0 if row.unacknowledged else 1
+        return (row.attention, waiting, -crisis.timestamp() if row.attention == CRISIS else 0, -recent.timestamp(), row.client.id)
 
     return sorted(rows, key=key)
 

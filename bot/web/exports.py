@@ -12,13 +12,22 @@ from sanic.response import HTTPResponse, raw
 
 from bot.export import checkin_record, write_csv, write_json
 from bot.store import ClientView, Store
+from bot.vocabulary import AUDIT_EXPORT_ALL, AUDIT_EXPORT_CLIENT
+from bot.web.access import Viewer, caseload
 from bot.web.http import blocking, find_client, not_found
 from bot.web.present import short_id
 from bot.web.session import page
 
 
-def export_response(store: Store, client: ClientView | None, fmt: str) -> HTTPResponse:
-    records = [checkin_record(c) for c in store.checkins(client.id if client else None)]
+def export_response(store: Store, viewer: Viewer, client: ClientView | None, fmt: str) -> HTTPResponse:
+    """One client's check-ins, or those of every client the viewer may see; audited per client."""
+    if client is not None:
+        checkins = store.checkins(client.id)
+        store.audit(viewer.username, AUDIT_EXPORT_CLIENT, client.id, fmt)
+    else:
+        checkins = store.checkins(client_ids=caseload(store, viewer))
+        store.audit_many(viewer.username, AUDIT_EXPORT_ALL, sorted({c.client_id for c in checkins}) or [None], fmt)
+    records = [checkin_record(c) for c in checkins]
     buffer = io.StringIO(newline="")
     (write_csv if fmt == "csv" else write_json)(records, buffer)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d")
@@ -37,14 +46,16 @@ def blueprint() -> Blueprint:
 
     @page
     async def export_all(request: Request) -> HTTPResponse:
-        return await blocking(export_response, request.app.ctx.store, None, request.path.rsplit(".", 1)[1])
+        fmt = request.path.rsplit(".", 1)[1]
+        return await blocking(export_response, request.app.ctx.store, request.ctx.viewer, None, fmt)
 
     @page
     async def export_client(request: Request, client_id: str) -> HTTPResponse:
         client = await find_client(request, client_id)
         if client is None:
             return not_found(request)
-        return await blocking(export_response, request.app.ctx.store, client, request.path.rsplit(".", 1)[1])
+        fmt = request.path.rsplit(".", 1)[1]
+        return await blocking(export_response, request.app.ctx.store, request.ctx.viewer, client, fmt)
 
     for fmt in ("csv", "json"):
         bp.add_route(export_all, f"/export.{fmt}", methods=["GET"], name=f"export_all_{fmt}")

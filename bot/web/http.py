@@ -77,6 +77,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     csrf = getattr(request.ctx, "csrf", "") if hasattr(request, "ctx") else ""
     context.setdefault("csrf", csrf)
     context.setdefault("logged_in", bool(csrf))
+    context.setdefault("viewer", getattr(request.ctx, "viewer", None) if hasattr(request, "ctx") else None)
     body = ctx.templates.get_template(template).render(
         practice_name=ctx.settings.base.practice_name, chart_available=CHART_JS.is_file(), **context
     )
@@ -119,6 +120,11 @@ async def find_client(request: Request, client_id: str) -> ClientView | None:
     if viewer is None or not access.may_see(viewer, client):
         raise NotYours()
     return client
+
+
+async def audit(request: Request, action: str, client_id: str | None = None, detail: str | None = None) -> None:
+    """Add a line to the audit log as the request's viewer (bot.vocabulary.AUDIT_*)."""
+    await blocking(request.app.ctx.store.audit, request.ctx.viewer.username, action, client_id, detail)
 
 
 async def find_client_detail(request: Request, client_id: str) -> data.ClientDetail | None:

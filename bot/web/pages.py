@@ -9,8 +9,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, redirect
 
 from bot import insights, report
-from bot.web import data
-from bot.web.http import blocking, find_client, find_client_detail, form_value, not_found, render
+from bot.vocabulary import AUDIT_VIEW_CLIENT, AUDIT_VIEW_REPORT
+from bot.web import accounts, data
+from bot.web.access import visible_rows
+from bot.web.http import audit, blocking, find_client, find_client_detail, form_value, not_found, render
 from bot.web.present import client_url
 from bot.web.session import page
 
@@ -40,7 +42,7 @@ def blueprint() -> Blueprint:
     @bp.get("/")
     @page
     async def client_list(request: Request) -> HTTPResponse:
-        rows = await blocking(request.app.ctx.attention.rows)
+        rows = visible_rows(request.ctx.viewer, await blocking(request.app.ctx.attention.rows))
         crisis_rows = [r for r in rows if r.crisis_events]
         alert_count = sum(1 for r in rows if r.alerts)
         query = (request.args.get("q") or "").strip()[:LABEL_MAX]
@@ -52,10 +54,16 @@ def blueprint() -> Blueprint:
             number = min(max(1, int(request.args.get("page") or 1)), pages)
         except ValueError:
             number = 1
+        shown = rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+        store = request.app.ctx.store
+        staff = await blocking(store.staff)
+        schedules = await blocking(store.schedule_summaries, [r.client.id for r in shown])
         return render(
             request,
             "clients.html",
-            rows=rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE],
+            rows=shown,
+            clinicians={member.id: member.display_name for member in staff},
+            schedules=schedules,
             total=len(rows),
             crisis_rows=crisis_rows,
             alert_count=alert_count,
@@ -70,6 +78,7 @@ def blueprint() -> Blueprint:
         detail = await find_client_detail(request, client_id)
         if detail is None:
             return not_found(request)
+        await audit(request, AUDIT_VIEW_CLIENT, detail.client.id)
         return render(
             request,
             "client.html",
@@ -77,6 +86,7 @@ def blueprint() -> Blueprint:
             saved=request.args.get("saved") == "1",
             label_max=LABEL_MAX,
             **client_page_data(detail),
+            **await accounts.client_extras(request, detail.client),
         )
 
     @bp.get("/clients/<client_id:str>/report")  # one client's printable report (bot.report)
@@ -85,6 +95,7 @@ def blueprint() -> Blueprint:
         client = await find_client(request, client_id)
         if client is None:
             return not_found(request)
+        await audit(request, AUDIT_VIEW_REPORT, client.id)
         settings = request.app.ctx.settings
         details = await blocking(report.build, request.app.ctx.store, client, settings.total_below)
         return render(request, "report.html", client=client, **details)

@@ -13,6 +13,7 @@ from bot import insights
 from bot.dimensions import DIMENSIONS, LEVELS, QUESTIONS, TITLES
 from bot.export import private_note
 from bot.store import EventView
+from bot.store.triage import ACK_NOTE_MAX
 from bot.vocabulary import EVENT_NAMES
 from bot.web import data
 
@@ -89,6 +90,7 @@ def templates() -> Environment:
         QUESTIONS=QUESTIONS,
         LEVELS=LEVELS,
         EVENT_NAMES=EVENT_NAMES,
+        ACK_NOTE_MAX=ACK_NOTE_MAX,
         RULE_NAMES=RULE_NAMES,
         private_note=private_note,
     )

@@ -1,7 +1,16 @@
 """Sessions and login: cookies, the `page` (login session) and `api` (session or bearer token)
-guards, CSRF on every POST, and the `session` blueprint (GET/POST /login, POST /logout)."""
+guards, CSRF on every POST, and the `session` blueprint (GET/POST /login, POST /logout).
+
+Who may log in (`account`): the account in the environment (RAPPORT_REVIEW_USER and
+RAPPORT_REVIEW_PASSWORD_HASH: the bootstrap admin, which needs no database), and every active
+account in the `staff` table (bot/store/practice.py) with its own password. A session cookie
+carries a fingerprint of its user's password hash and is checked against the account on every
+request, so a session ends when that user's password changes or the account is deactivated.
+The guards set `request.ctx.viewer` (bot.web.access.Viewer); the bearer token is the "api" admin.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Callable, Coroutine
 from urllib.parse import quote, urlsplit
@@ -10,7 +19,8 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, redirect
 
-from bot.vocabulary import ADMIN
+from bot.store import StaffView
+from bot.vocabulary import ADMIN, API_ACTOR
 from bot.web.access import Viewer
 from bot.web.auth import Session, tokens_match, verify_password
 from bot.web.http import blocking, forbidden, form_value, json_response, render, safe_next
@@ -37,12 +47,57 @@ def clear_cookie(request: Request, response: HTTPResponse, name: str, path: str 
     set_cookie(request, response, name, "", 0, path)
 
 
-def session_of(request: Request) -> Session | None:
-    ctx = request.app.ctx
-    session = ctx.signer.read_session(request.cookies.get(SESSION_COOKIE))
-    if session is None or session.user != ctx.settings.user or session in ctx.logged_out:
+@dataclass(frozen=True)
+class Account:
+    """Who a user name logs in as, and the password hash their sessions are bound to."""
+
+    viewer: Viewer
+    password_hash: str
+
+
+def staff_viewer(staff: StaffView) -> Viewer:
+    return Viewer(username=staff.username, role=staff.role, staff_id=staff.id)
+
+
+def account(ctx: Any, username: str) -> Account | None:
+    """The account a user name logs in as, or None (no such user, or deactivated). Reads the
+    store for anyone but the environment's account: call it through `blocking`."""
+    settings = ctx.settings
+    if tokens_match(username, settings.user):
+        return Account(Viewer(username=settings.user, role=ADMIN, staff_id=None), settings.password_hash)
+    found = ctx.store.staff_credentials(username)
+    if found is None or not found[0].active:
         return None
-    return session
+    staff, password_hash = found
+    return Account(staff_viewer(staff), password_hash)
+
+
+def _signed_in(ctx: Any, cookie: str | None) -> tuple[Session, Viewer] | None:
+    seen: list[Account] = []
+
+    def credential_of(user: str) -> str | None:
+        found = account(ctx, user)
+        if found is None:
+            return None
+        seen.append(found)
+        return found.password_hash
+
+    session = ctx.signer.read_session(cookie, credential_of=credential_of)
+    if session is None or not seen or session in ctx.logged_out:
+        return None
+    return session, seen[0].viewer
+
+
+async def signed_in(request: Request) -> tuple[Session, Viewer] | None:
+    """The request's session and who it belongs to, or None (no session, expired, logged out,
+    its password since changed, or its account deactivated)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    if not hasattr(request.ctx, "signed_in"):  # once per request: the CSRF check, then the guard
+        request.ctx.signed_in = await blocking(_signed_in, request.app.ctx, cookie)
+    found: tuple[Session, Viewer] | None = request.ctx.signed_in
+    return found
 
 
 def to_login(request: Request) -> HTTPResponse:
@@ -58,11 +113,11 @@ def page(handler: Handler) -> Handler:
 
     @wraps(handler)
     async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-        session = session_of(request)
-        if session is None:
+        found = await signed_in(request)
+        if found is None:
             return to_login(request)
+        session, request.ctx.viewer = found
         request.ctx.session = session
-        request.ctx.viewer = Viewer(username=session.user, role=ADMIN, staff_id=None)
         request.ctx.csrf = request.app.ctx.signer.csrf_token(session)
         return await handler(request, *args, **kwargs)
 
@@ -90,13 +145,12 @@ def api(handler: Handler) -> Handler:
                 return unauthorized("use Authorization: Bearer <RAPPORT_REVIEW_API_TOKEN>")
             if not tokens_match(token.strip(), api_token):
                 return unauthorized("wrong API token")
+            request.ctx.viewer = Viewer(username=API_ACTOR, role=ADMIN, staff_id=None)
         else:
-            session = session_of(request)
-            if session is None:
+            found = await signed_in(request)
+            if found is None:
                 return unauthorized("log in or send a bearer token")
-            request.ctx.viewer = Viewer(username=session.user, role=ADMIN, staff_id=None)
-        if authorization is not None:
-            request.ctx.viewer = Viewer(username="api", role=ADMIN, staff_id=None)
+            request.ctx.viewer = found[1]
         return await handler(request, *args, **kwargs)
 
     return wrapped
@@ -118,10 +172,10 @@ async def check_csrf(request: Request) -> HTTPResponse | None:
             response = await login_form(request, error="That form had expired. Please try again.", status=403)
             return response
     else:
-        session = session_of(request)
-        if session is None:
+        found = await signed_in(request)
+        if found is None:
             return None  # the route redirects to the login page
-        expected = signer.csrf_token(session)
+        expected = signer.csrf_token(found[0])
     given = request.headers.get("x-csrf-token") or form_value(request, "csrf_token")
     if not tokens_match(given, expected):
         return forbidden(request, "The form's security token is missing or wrong. Reload the page and try again.")
@@ -148,7 +202,7 @@ def blueprint() -> Blueprint:
 
     @bp.get("/login")
     async def login_page(request: Request) -> HTTPResponse:
-        if session_of(request) is not None:
+        if await signed_in(request) is not None:
             return redirect(safe_next(request.args.get("next")), status=303)
         return await login_form(request)
 
@@ -168,12 +222,16 @@ def blueprint() -> Blueprint:
             )
             response.headers["Retry-After"] = str(wait)
             return response
+        found = await blocking(account, ctx, user) if user else None
         # Always verify a hash, so a wrong user name takes as long as a wrong password.
-        password_ok = await blocking(verify_password, password, settings.password_hash)
-        if not (password_ok and tokens_match(user, settings.user)):
+        stored = found.password_hash if found is not None else settings.password_hash
+        password_ok = await blocking(verify_password, password, stored)
+        if not (password_ok and found is not None):
             return await login_form(request, error="Wrong user name or password.", status=401)
         limiter.succeeded(attempt)
-        _session, cookie = ctx.signer.new_session(settings.user, settings.session_minutes)
+        _session, cookie = ctx.signer.new_session(
+            found.viewer.username, settings.session_minutes, credential=found.password_hash
+        )
         response = redirect(safe_next(form_value(request, "next")), status=303)
         set_cookie(request, response, SESSION_COOKIE, cookie, int(settings.session_minutes * 60))
         clear_cookie(request, response, LOGIN_COOKIE, path="/login")
@@ -181,9 +239,9 @@ def blueprint() -> Blueprint:
 
     @bp.post("/logout")
     async def logout(request: Request) -> HTTPResponse:
-        session = session_of(request)
-        if session is not None:
-            request.app.ctx.logged_out.add(session)
+        found = await signed_in(request)
+        if found is not None:
+            request.app.ctx.logged_out.add(found[0])
         response = redirect("/login", status=303)
         clear_cookie(request, response, SESSION_COOKIE)
         return response

@@ -3,7 +3,8 @@
     RAPPORT_REVIEW_PORT              port (default 5080)
     RAPPORT_PROXIES_COUNT            proxies in front that add to X-Forwarded-For (default 0: ignored)
     RAPPORT_FORWARDED_SECRET         trust a `Forwarded` header only with this secret (default: ignored)
-    RAPPORT_REVIEW_USER              the practice account's user name (required)
+    RAPPORT_REVIEW_USER              the bootstrap admin's user name (required; staff accounts are
+                                     in the database: docs/practice.md)
     RAPPORT_REVIEW_PASSWORD_HASH     its password hash: python -m bot.web hash-password (required)
     RAPPORT_REVIEW_SECRET            signs session cookies, >= 32 chars: python -m bot.web new-secret
     RAPPORT_REVIEW_SESSION_MINUTES   a login lasts this long (default 30)

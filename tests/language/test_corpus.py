@@ -46,3 +46,14 @@ def test_our_own_lines_are_never_held_out() -> None:
         for item in corpus.load_authored(name):
             assert "url" not in item
             assert re.sub(r"\W", "", item["text"].lower()) not in heldout
+
+
+def test_round_5_took_its_lines_from_new_sources() -> None:
+    """Collection round 5 (`round: 5`) added pages the corpus did not have: no source of it is also a
+    source of the lines from rounds 1-4, so its held-out lines are held out as whole new pages."""
+    lines = [line for name in (corpus.THERAPIST, corpus.CRISIS) for side in ("train", "heldout")
+             for line in corpus.load(name, side)]
+    round5 = {line.source for line in lines if line.fields.get("round") == 5}
+    earlier = {line.source for line in lines if "round" not in line.fields}
+    assert round5 and not round5 & earlier
+    assert {line.fields["round"] for line in lines if "round" in line.fields} == {5}

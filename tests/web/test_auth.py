@@ -60,3 +60,21 @@ def test_login_limiter_counts_per_user_name_and_overall_and_forgives_a_success()
     limiter.succeeded(attempt)  # a success does not count, and its address starts afresh
     for _ in range(3):
         assert limiter.begin("a", "x")[0] is not None
+
+
+def test_a_session_is_bound_to_its_users_current_password_hash():
+    signer = auth.Signer("s" * 40, "env-hash")
+    hashes = {"ana": "hash-1", "ben": "hash-2"}
+    _, cookie = signer.new_session("ana", 30, credential="hash-1")
+    assert signer.read_session(cookie, credential_of=hashes.get).user == "ana"
+    assert signer.read_session(cookie) is None  # not the environment account's hash
+    hashes["ana"] = "hash-3"  # a new password
+    assert signer.read_session(cookie, credential_of=hashes.get) is None
+    del hashes["ana"]  # deactivated: no credential
+    assert signer.read_session(cookie, credential_of=hashes.get) is None
+    looked_up: list[str] = []
+    _, old = signer.new_session("ben", 1, now=0, credential="hash-2")
+    assert signer.read_session(old, credential_of=lambda u: looked_up.append(u) or "hash-2") is None
+    assert looked_up == []  # an expired cookie costs no account lookup
+    _, env = signer.new_session("practice", 30)
+    assert signer.read_session(env).user == "practice"

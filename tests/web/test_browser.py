@@ -129,3 +129,38 @@ def test_review_in_a_real_browser(server, browser, tmp_path: Path):
     assert problems == []
     assert offsite == []
     context.close()
+
+
+def test_acknowledging_a_crisis_event_on_a_phone(server, browser):
+    """Crisis triage (bot/web/triage.py) phone-sized: the unacknowledged event is at the top of the
+    list with its form; acknowledging it with a note shows who and the note as text."""
+    running, ids = server
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type in ("error", "warning") else None)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{running.url}/login")
+    page.fill("input[name=username]", USER)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{running.url}/")
+
+    triage = page.locator("section.triage")
+    assert "1 not acknowledged" in triage.locator("h2").inner_text()
+    assert triage.locator("form.ack-form").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    _shot(page, "review-triage-phone.png")
+
+    triage.locator("textarea[name=note]").fill("Called them <b>back</b>, safe tonight")
+    triage.locator("form.ack-form button[type=submit]").click()
+    page.wait_for_url(f"{running.url}/#triage")
+    assert page.locator("section.triage form.ack-form").count() == 0
+    page.goto(f"{running.url}/clients/{ids['crisis']}")
+    acknowledged = page.locator("section.triage li.acknowledged").inner_text()
+    assert f"acknowledged by {USER}" in acknowledged and "Called them <b>back</b>, safe tonight" in acknowledged
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    _shot(page, "review-triage-acknowledged-phone.png")
+    assert problems == [] and dialogs == []
+    context.close()
