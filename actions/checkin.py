@@ -289,6 +289,29 @@ class ActionGreet(Action):
         return [SlotSet("offer", "start")]
 
 
+class ActionOpenScheduled(Action):
+    """The practice's scheduled check-in or its reminder (the scheduler triggers the intent through
+    Rasa's HTTP API, bot/schedule_tick.py): an invitation in the practice's name to start, or to
+    carry on with the unfinished check-in; "yes" or "1" then starts it like any other offer."""
+
+    def name(self) -> Text:
+        return "action_open_scheduled"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        practice = settings().practice_name
+        _, found = open_checkin(tracker)
+        if found is not None and found.answers:
+            answered = len(found.answers)
+            dispatcher.utter_message(
+                response="utter_scheduled_resume", practice=practice, answered=answered,
+                remaining=len(DIMENSIONS) - answered,
+            )
+            return [SlotSet("offer", "resume")]
+        reminder = (tracker.latest_message or {}).get("intent", {}).get("name") == "checkin_reminder"
+        dispatcher.utter_message(response="utter_checkin_reminder" if reminder else "utter_scheduled_checkin", practice=practice)
+        return [SlotSet("offer", "start")]
+
+
 class ActionDeclineOffer(Action):
     """"No" to an offer: nothing happens, and the offer is withdrawn so a later "yes" can't act on it."""
 

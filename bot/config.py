@@ -42,6 +42,13 @@ class Settings:
     alert_webhook: str = ""
     share_default: str = "share"  # "share" with the therapist, or "private"
     retention_days: int = 180
+    # The scheduler (deploy/scheduler.py, docs/practice.md): Rasa's HTTP API, where it opens
+    # conversations, with its token; how often it looks for due check-ins; and the time zone of
+    # clients enrolled without one.
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: str = ""
+    scheduler_tick_seconds: float = 60.0
+    default_timezone: str = "UTC"
     # Minutes a crisis event may wait unacknowledged before the practice's alert fires once more
     # (bot/triage.py); 0: never escalate.
     crisis_ack_minutes: int = 30
@@ -68,6 +75,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         alert_webhook=env.get("RAPPORT_ALERT_WEBHOOK") or "",
         share_default=(env.get("RAPPORT_SHARE_DEFAULT") or "share").lower(),
         retention_days=int(env.get("RAPPORT_RETENTION_DAYS") or 180),
+        rasa_url=(env.get("RAPPORT_RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
+        rasa_token=env.get("RASA_AUTH_TOKEN") or "",
+        scheduler_tick_seconds=float(env.get("RAPPORT_SCHEDULER_TICK_SECONDS") or 60),
+        default_timezone=env.get("RAPPORT_TIMEZONE") or "UTC",
         crisis_ack_minutes=_minutes(env, "RAPPORT_CRISIS_ACK_MINUTES", 30),
         extra={k: v for k, v in env.items() if k.startswith("RAPPORT_")},
     )

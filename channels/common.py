@@ -1,7 +1,8 @@
-"""What the channels share: settings from `${VARS}`, pseudonymous conversation ids, numbered
-options, and safe retries."""
+"""What the channels share: settings from `${VARS}`, pseudonymous conversation ids, sending to the
+address a conversation is bound to, numbered options, and safe retries."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -14,6 +15,7 @@ from rasa.shared.exceptions import InvalidConfigException
 
 from bot.config import load_settings
 from bot.identity import client_id
+from bot.store import Store, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +96,43 @@ class AddressedOutput(OutputChannel):
 
     def __getattr__(self, attribute: str) -> Any:
         return getattr(self.inner, attribute)
+
+
+class BoundOutput(AddressedOutput):
+    """The provider's output channel for what Rasa sends on its own, from its HTTP API (Rapport
+    opening a conversation: bot/schedule_tick.py triggers an intent with `output_channel`): Rasa
+    knows only the pseudonymous conversation id, so this looks up the address that conversation is
+    bound to (Store.binding, in the database the scheduler and the actions share) and sends there.
+    Nothing is sent to a conversation that is not bound, whose address said STOP, or whose client
+    left."""
+
+    def __init__(self, inner: OutputChannel) -> None:
+        super().__init__(inner, "")
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        address = await asyncio.to_thread(bound_address, recipient_id)
+        if address is None:
+            logger.warning("Not sent: the conversation is not bound to a reachable address.")
+            return
+        await self.inner.send_response(address, message)
+
+
+@lru_cache(maxsize=1)
+def _bindings() -> Store:
+    return Store.from_settings(load_settings())
+
+
+def bound_address(conversation: str) -> str | None:
+    """The address to send `conversation`'s messages to, or None when nothing may be sent."""
+    try:
+        binding = _bindings().binding(conversation)
+        if binding is None:
+            return None
+        reachable = _bindings().reachable_bindings(binding.client_id)
+    except (StoreError, ValueError) as error:
+        logger.error("Could not look up where to send a message: %s", type(error).__name__)
+        return None
+    return next((b.address for b in reachable if b.conversation_id == conversation), None)
 
 
 def pseudonymous(message: UserMessage) -> UserMessage:

@@ -20,7 +20,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from channels.common import channel_settings, handle_once, pseudonymous
+from channels.common import BoundOutput, channel_settings, handle_once, pseudonymous
 from channels.limits import dropped_for_flooding
 
 EVENT_ID = "slack_event_id"  # in the message metadata: the Events API's id of the delivery
@@ -60,7 +60,13 @@ class SlackDirectInput(SlackInput):
     def _is_supported_channel(self, slack_event: Dict, metadata: Dict) -> bool:
         return self._is_direct_message(slack_event)
 
-    def get_output_channel(self, channel: Optional[Text] = None, thread_id: Optional[Text] = None) -> OutputChannel:
+    def get_output_channel(self, channel: Optional[Text] = None, thread_id: Optional[Text] = None) -> Optional[OutputChannel]:  # type: ignore[override]
+        """Replies into the direct message (`channel`); without one, what Rasa's HTTP API sends
+        (Rapport opening a conversation) goes to the Slack user the conversation is bound to."""
+        if not self.enabled:
+            return None
+        if channel is None and thread_id is None:
+            return BoundOutput(SlackDirectOutput(self.slack_token, None, None, self.api_url))
         return SlackDirectOutput(self.slack_token, channel or self.slack_channel, thread_id, self.api_url)
 
     def get_metadata(self, request: Request) -> Dict[Text, Any]:

@@ -26,7 +26,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from aiogram.bot.api import TelegramAPIServer
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -34,7 +34,7 @@ from sanic.response import HTTPResponse
 
 from bot.enrolment import is_leave_command, telegram_start_code
 from channels import enrolment
-from channels.common import channel_settings, handle_once, pseudonymous
+from channels.common import BoundOutput, channel_settings, handle_once, pseudonymous
 from channels.limits import dropped_for_flooding
 
 logger = logging.getLogger(__name__)
@@ -85,13 +85,17 @@ class TelegramSecretInput(TelegramInput):
         given = request.headers.get(SECRET_HEADER, "")
         return bool(given) and hmac.compare_digest(given.encode(), self.secret_token.encode())
 
-    def get_output_channel(self) -> TelegramKeyboardOutput:
-        """No setWebhook here (Rasa's does it on every start-up)."""
+    def provider_output(self) -> TelegramKeyboardOutput:
+        """Replies to a chat id. No setWebhook here (Rasa's does it on every start-up)."""
         return TelegramKeyboardOutput(self.access_token, self.api_url)
+
+    def get_output_channel(self) -> Optional[OutputChannel]:  # type: ignore[override]
+        """What Rasa's HTTP API sends (Rapport opening a conversation) goes to the bound chat."""
+        return BoundOutput(self.provider_output()) if self.enabled else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("rapport_telegram_webhook", __name__)
-        output = self.get_output_channel() if self.enabled else None
+        output = self.provider_output() if self.enabled else None
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

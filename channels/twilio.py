@@ -32,6 +32,7 @@ from bot.enrolment import sms_code, sms_keyword
 from bot.outbound import twilio_http_client
 from channels import enrolment
 from channels.common import (
+    BoundOutput,
     channel_settings,
     conversation_id,
     handle_once,
@@ -52,6 +53,9 @@ class TwilioNumberedOutput(TwilioOutput):
         self.max_retry = 1
 
     async def _send_message(self, message_data: Dict[Text, Any]) -> Any:
+        sender = str(message_data.get("from_") or "")
+        if str(message_data.get("to") or "").startswith("whatsapp:") and sender and not sender.startswith("whatsapp:"):
+            message_data = {**message_data, "from_": f"whatsapp:{sender}"}  # WhatsApp from the same number
         try:  # the SDK is synchronous: keep it off the event loop
             return await asyncio.to_thread(self.messages.create, **message_data)
         except TwilioRestException as error:  # the client's words are not logged
@@ -155,5 +159,7 @@ class TwilioSignedInput(TwilioInput):
     def output_to(self, from_number: Optional[str]) -> TwilioNumberedOutput:
         return TwilioNumberedOutput(self.account_sid, self.auth_token, from_number or "", self.api_url)
 
-    def get_output_channel(self) -> OutputChannel:
-        return self.output_to(self.twilio_number)
+    def get_output_channel(self) -> Optional[OutputChannel]:  # type: ignore[override]
+        """What Rasa's HTTP API sends (Rapport opening a conversation) goes, from TWILIO_NUMBER,
+        to the phone number the conversation is bound to."""
+        return BoundOutput(self.output_to(self.twilio_number)) if self.enabled else None

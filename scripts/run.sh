@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts Rapport: the action server in the background, then either a chat in this terminal
-# (`run.sh chat`) or the HTTP server (`run.sh serve`). Ctrl-C stops both.
+# (`run.sh chat`) or the HTTP server with the web chat page and the scheduler (`run.sh serve`).
+# Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-chat}
@@ -16,10 +17,10 @@ mkdir -p var
 # gaps, or Sanic drops requests it already accepted.
 SANIC_HOST=127.0.0.1 SANIC_KEEP_ALIVE_TIMEOUT=75 .venv/bin/rasa run actions --actions actions --port 5055 > var/actions.log 2>&1 &
 actions_pid=$!
-server_pid="" webchat_pid=""
+server_pid="" webchat_pid="" scheduler_pid=""
 cleanup() {
-  for pid in $webchat_pid $server_pid $actions_pid; do kill "$pid" 2>/dev/null || true; done
-  for pid in $webchat_pid $server_pid $actions_pid; do wait "$pid" 2>/dev/null || true; done
+  for pid in $scheduler_pid $webchat_pid $server_pid $actions_pid; do kill "$pid" 2>/dev/null || true; done
+  for pid in $scheduler_pid $webchat_pid $server_pid $actions_pid; do wait "$pid" 2>/dev/null || true; done
 }
 # HUP: the terminal was closed; nothing may be left listening on the ports.
 trap cleanup EXIT
@@ -66,6 +67,11 @@ case "$mode" in
     else
       echo "The web chat page needs its npm packages: cd webchat && npm ci" >&2
     fi
+    # The scheduler (deploy/scheduler.py): scheduled check-ins and reminders through this server's
+    # HTTP API, and the daily retention purge.
+    RAPPORT_RASA_URL="${RAPPORT_RASA_URL:-$rasa_url}" .venv/bin/python -m deploy.scheduler > var/scheduler.log 2>&1 &
+    scheduler_pid=$!
+    echo "Scheduler running (var/scheduler.log)."
     echo "Rasa HTTP server on http://${RASA_HOST:-127.0.0.1}:${RASA_PORT:-5005} (REST channel at /webhooks/rest/webhook); Ctrl-C stops it."
     # scripts/rasa_run.py hands Rasa the API token from RASA_AUTH_TOKEN: never on a command line (ps).
     .venv/bin/python scripts/rasa_run.py run --model models/rapport.tar.gz --endpoints endpoints.yml \

@@ -10,6 +10,8 @@
 #   RAPPORT_REPLICA_BASE_PORT [5101]  RAPPORT_CLUSTER_ACTIONS_PORT [5155]
 #   the review page, started when RAPPORT_REVIEW_USER and RAPPORT_REVIEW_PASSWORD_HASH are set:
 #   behind nginx on RAPPORT_CLUSTER_REVIEW_PORT [cluster port + 1], itself on 127.0.0.1:RAPPORT_CLUSTER_REVIEW_BACKEND_PORT [5180]
+#   the scheduler (deploy/scheduler.py): RAPPORT_SCHEDULERS [1] processes, sending through the
+#   replicas (RAPPORT_RASA_URL [every replica's URL]); each scheduled message is sent once however many
 #   RAPPORT_CLUSTER_DIR [a new temporary folder]: logs, nginx.conf and cluster.json (written when
 #   everything answers: ports, pids, names; tests and bench/load.py read it)
 #   TICKET_LOCK_LIFETIME [60], SANIC_KEEP_ALIVE_TIMEOUT [75]; service hosts and credentials as in .env.production.example.
@@ -144,6 +146,14 @@ if [ -n "${RAPPORT_REVIEW_USER:-}" ] && [ -n "${RAPPORT_REVIEW_PASSWORD_HASH:-}"
   review_url="http://$HOST:$REVIEW_PORT"
 fi
 
+# The scheduler(s): scheduled check-ins through the replicas' HTTP API, and the daily purge.
+replica_urls=$(printf 'http://127.0.0.1:%s,' "${replica_ports[@]}")
+scheduler_pids=()
+for i in $(seq 1 "${RAPPORT_SCHEDULERS:-1}"); do
+  RAPPORT_RASA_URL="${RAPPORT_RASA_URL:-${replica_urls%,}}" $PY -m deploy.scheduler >"$DIR/scheduler-$i.log" 2>&1 &
+  scheduler_pids+=("$!"); pids+=("$!")
+done
+
 # Ready (docs/operations.md): the store migrated; each replica's model, PostgreSQL, Redis, RabbitMQ.
 wait_for "http://127.0.0.1:${ACTIONS_PORT}/readyz" "$actions_pid" "$DIR/actions.log"
 [ -z "$review_url" ] || wait_for "http://127.0.0.1:${REVIEW_BACKEND_PORT}/readyz" "$review_pid" "$DIR/review.log"
@@ -171,6 +181,7 @@ json.dump({
     "replica_urls": [f"http://127.0.0.1:{p}" for p in "${replica_ports[*]}".split()],
     "replica_pids": [int(p) for p in "${replica_pids[*]}".split()],
     "actions_pid": $actions_pid, "nginx_pid": $nginx_pid,
+    "scheduler_pids": [int(p) for p in "${scheduler_pids[*]}".split()],
     "auth_token": "$RASA_AUTH_TOKEN", "app_token": "$RAPPORT_APP_TOKEN",
     "database_url": "$RAPPORT_DATABASE_URL", "tracker_db": "$RAPPORT_TRACKER_DB_NAME",
     "lock_prefix": "$RAPPORT_LOCK_KEY_PREFIX",
@@ -183,7 +194,8 @@ EOF
 )
 
 cat <<EOF
-Rapport cluster up: $REPLICAS Rasa replicas (ports ${replica_ports[*]}), actions on $ACTIONS_PORT, nginx on http://$HOST:$PORT
+Rapport cluster up: $REPLICAS Rasa replicas (ports ${replica_ports[*]}), actions on $ACTIONS_PORT, nginx on http://$HOST:$PORT,
+  ${#scheduler_pids[@]} scheduler(s)
   web chat:   http://$HOST:$PORT/
   review page: ${review_url:-off (set RAPPORT_REVIEW_USER and RAPPORT_REVIEW_PASSWORD_HASH)}
   app channel: POST http://$HOST:$PORT/webhooks/app/webhook with Authorization: Bearer \$RAPPORT_APP_TOKEN

@@ -1,7 +1,7 @@
 """Test support, for the tests and the benchmarks alike: free ports, starting and stopping the
 real servers (Rasa, the action server, the review app, the production cluster of
 scripts/serve_cluster.sh) in subprocesses, logging in to the review
-app, and sample check-ins seeded through `Store`.
+app, sample check-ins seeded through `Store`, and a fake of the messaging providers' APIs.
 
 Plain functions (no pytest): tests/ and bench/ both import them. Not part of the shipped code.
 """
@@ -18,6 +18,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -521,3 +523,71 @@ def seeded_server(database_url: str, **env: str) -> Iterator[tuple[ReviewServer,
     store.dispose()
     with ReviewServer(review_env(database_url, key, **env)) as server:
         yield server, ids
+
+
+# --------------------------------------------------------------------------- messaging providers
+
+
+class FakeProviders:
+    """Telegram's, Slack's and Twilio's APIs, as far as the bot uses them, on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                kind = self.headers.get("Content-Type", "")
+                if "json" in kind:
+                    body = json.loads(raw or b"{}")
+                else:
+                    body = {k: v[0] for k, v in urllib.parse.parse_qs(raw.decode()).items()}
+                with fake.lock:
+                    fake.calls.append({"path": self.path, "body": body})
+                status, reply = fake.answer(self.path, body)
+                data = json.dumps(reply).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @staticmethod
+    def answer(path: str, body: dict) -> tuple[int, dict]:
+        if path.startswith("/bot"):  # Telegram
+            if path.endswith("/sendMessage"):
+                return 200, {"ok": True, "result": {
+                    "message_id": 1, "date": int(time.time()),
+                    "chat": {"id": int(body.get("chat_id", 0)), "type": "private"}, "text": body.get("text", "")}}
+            return 200, {"ok": True, "result": True}
+        if path.startswith("/api/"):  # Slack
+            return 200, {"ok": True, "channel": body.get("channel"), "ts": f"{time.time():.6f}"}
+        if "/Messages.json" in path:  # Twilio
+            return 201, {"sid": "SM" + uuid.uuid4().hex, "status": "queued", "body": body.get("Body"),
+                         "to": body.get("To"), "from": body.get("From")}
+        return 404, {"ok": False}
+
+    def sent(self, match: Callable[[dict], bool]) -> list[dict]:
+        with self.lock:
+            return [call for call in self.calls if match(call)]
+
+    def wait_for(self, match: Callable[[dict], bool], count: int = 1, timeout: float = 60) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.sent(match)
+            if len(found) >= count:
+                return found
+            time.sleep(0.2)
+        raise AssertionError(f"the bot did not send it in {timeout}s; it sent: {self.calls[-5:]}")
+
+    def close(self) -> None:
+        self.server.shutdown()

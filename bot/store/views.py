@@ -179,6 +179,67 @@ class InvitationView:
 
 
 @dataclass(frozen=True)
+class ScheduleView:
+    """A client's schedule (Store.schedule); times are "HH:MM" in the client's `timezone`."""
+
+    client_id: str
+    kind: str  # bot.vocabulary.AFTER_SESSION or WEEKLY
+    weekday: int | None
+    send_time: str
+    quiet_start: str | None
+    quiet_end: str | None
+    remind_after_hours: int
+    max_reminders: int
+    window_days: int
+    active: bool
+    updated_at: datetime
+    timezone: str | None  # the client's (None: the practice's default)
+    client_stopped_at: datetime | None  # the client left: nothing is planned or sent
+
+
+@dataclass(frozen=True)
+class TherapySessionView:
+    """A therapy session (Store.sessions): entered by hand or imported from CSV or iCalendar."""
+
+    id: int
+    client_id: str
+    starts_at: datetime
+    source: str  # manual, csv, ics
+    uid: str | None  # the calendar event's UID
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SessionImport:
+    """What an import of sessions did (Store.import_sessions)."""
+
+    added: int  # new sessions
+    moved: int  # a calendar event already imported (same UID) at a new time
+    unchanged: int  # already there
+
+
+@dataclass(frozen=True)
+class DueCheckinView:
+    """A scheduled check-in (Store.claim_due, Store.scheduled_checkins)."""
+
+    id: int
+    client_id: str
+    due_at: datetime
+    closes_at: datetime
+    status: str  # bot.vocabulary.DUE_*
+    sent_at: datetime | None
+    reminders_sent: int
+    next_reminder_at: datetime | None
+    checkin_id: int | None
+    completed_at: datetime | None
+
+    @property
+    def is_reminder(self) -> bool:
+        """Claimed for a reminder (already sent once), not for the first message."""
+        return self.sent_at is not None
+
+
+@dataclass(frozen=True)
 class Acknowledgement:
     """What TriageStore.acknowledge did: `event` as it now stands, and whether this call
     acknowledged it (False: someone already had, and their acknowledgement was kept)."""

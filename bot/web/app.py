@@ -41,7 +41,7 @@ from sanic import Sanic
 from sanic.log import logger
 
 from bot.store import Store, StoreError
-from bot.web import accounts, api, data, enrol, exports, health, http, pages, session, static, triage
+from bot.web import accounts, api, data, enrol, exports, health, http, pages, schedules, session, static, triage
 from bot.web.auth import LoggedOut, LoginLimiter, Signer
 from bot.web.present import CHART_JS, templates
 from bot.web.settings import ReviewSettings
@@ -79,6 +79,6 @@ def create_app(settings: ReviewSettings, store: Store, name: str = "rapport_revi
 
     app.on_request(session.check_csrf)
     http.install(app)
-    for part in (session, pages, exports, api, static, health, triage, accounts, enrol):  # health: /healthz, /readyz, /metrics
+    for part in (session, pages, exports, api, static, health, triage, accounts, enrol, schedules):  # health: /healthz, /readyz, /metrics
         app.blueprint(part.blueprint())
     return app

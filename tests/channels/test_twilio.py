@@ -8,26 +8,11 @@ import uuid
 from pathlib import Path
 
 import requests
-from twilio.request_validator import RequestValidator
 
 from bot.identity import client_id
-from tests.channels.providers import Bot, export_checkins, texts_to
+from tests.channels.providers import Bot, export_checkins, texts_to, twilio_post, twilio_sent_to
 
 # Twilio --------------------------------------------------------------------------------------------
-
-def twilio_post(bot: Bot, sender: str, body: str, sid: str | None = None, sign_with: str | None = None,
-                to: str = "+15559990000") -> requests.Response:
-    form = {"MessageSid": sid or "SM" + uuid.uuid4().hex, "AccountSid": bot.env["TWILIO_ACCOUNT_SID"],
-            "From": sender, "To": to, "Body": body, "NumMedia": "0"}
-    signature = RequestValidator(sign_with or bot.env["TWILIO_AUTH_TOKEN"]).compute_signature(
-        bot.env["TWILIO_WEBHOOK_URL"], form)
-    return requests.post(f"{bot.url}/webhooks/twilio/webhook", data=form, timeout=60,
-                         headers={"X-Twilio-Signature": signature})
-
-
-def twilio_sent_to(bot: Bot, number: str) -> list[dict]:
-    return bot.fake.sent(lambda c: "/Messages.json" in c["path"] and c["body"].get("To") == number)
-
 
 def test_twilio_signed_sms_check_in_with_numbered_replies(bot: Bot):
     sender = f"+1555{uuid.uuid4().int % 10**7:07d}"

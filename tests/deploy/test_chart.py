@@ -52,13 +52,15 @@ def test_without_an_existing_secret_the_chart_refuses_to_render(tools):
 
 def test_the_same_shape_as_the_compose_file(rendered):
     deployments = by_kind(rendered, "Deployment")
-    assert set(deployments) == {f"rel-rapport-{c}" for c in ("rasa", "actions", "review", "nginx")}
+    assert set(deployments) == {f"rel-rapport-{c}" for c in ("rasa", "actions", "review", "nginx", "scheduler")}
     services = by_kind(rendered, "Service")
     assert {"rel-rapport-rasa", "rel-rapport-rasa-pods", "rel-rapport-actions", "rel-rapport-review",
             "rel-rapport-nginx"} == set(services)
     assert by_kind(rendered, "Job")["rel-rapport-migrate"]["spec"]["template"]["spec"]["containers"][0]["args"] == ["migrate"]
     assert by_kind(rendered, "CronJob")["rel-rapport-purge"]["spec"]["jobTemplate"]["spec"]["template"]["spec"][
         "containers"][0]["args"] == ["purge"]
+    scheduler = deployments["rel-rapport-scheduler"]["spec"]["template"]["spec"]["containers"][0]
+    assert scheduler["args"] == ["scheduler", "--skip", "purge"]  # the CronJob purges
     assert not by_kind(rendered, "Secret")
 
 
@@ -148,6 +150,7 @@ def test_only_nginx_reaches_rasa_and_only_rasa_reaches_the_action_server(rendere
     policies = list(by_kind(rendered, "NetworkPolicy").values())
     stranger = {"app": "something-else"}
     assert allowed(policies, pod("nginx"), pod("rasa"), 5005)
+    assert allowed(policies, pod("scheduler"), pod("rasa"), 5005)  # it opens conversations through the API
     for source in (pod("actions"), pod("review"), pod("migrate"), stranger):
         assert not allowed(policies, source, pod("rasa"), 5005), source
     assert allowed(policies, pod("rasa"), pod("actions"), 5055)

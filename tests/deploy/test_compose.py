@@ -38,7 +38,7 @@ def test_two_rasa_replicas_and_every_process_of_the_profile_with_health_checks()
     for name in ("rasa-1", "rasa-2", "actions", "review", "scheduler", "migrate", "nginx-config"):
         assert found[name]["image"] == app_image, name  # one image, a command each
     assert found["rasa-1"]["command"] == found["rasa-2"]["command"] == ["rasa"]
-    for name in ("rasa-1", "rasa-2", "actions", "review"):
+    for name in ("rasa-1", "rasa-2", "actions", "review", "scheduler"):
         test = found[name]["healthcheck"]["test"]
         assert test[:4] == ["CMD", "python", "-m", "deploy.probe"] and test[4].endswith("/readyz"), name
         assert found[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"

@@ -1,18 +1,24 @@
 """The scale-out profile end to end (scripts/serve_cluster.sh): two Rasa replicas, one action server
 and nginx, against this machine's PostgreSQL, Redis and RabbitMQ (fresh names, dropped afterwards).
 
-A handful of simulated clients go through whole check-ins at once over the retry-safe app channel
-through nginx; one replica is killed (SIGKILL) mid-run. Every check-in must end with exactly its
-5 answers in the store (none lost, none applied twice), both replicas must have served traffic,
-and the conversation events must have reached RabbitMQ. About 2-3 minutes.
+Scheduled check-ins first: two scheduler processes, each sending through its own replica, race
+for the same due check-ins on PostgreSQL; each is sent exactly once (to a fake Telegram API).
+Then a handful of simulated clients go through whole check-ins at once over the retry-safe app
+channel through nginx; one replica is killed (SIGKILL) mid-run. Every check-in must end with
+exactly its 5 answers in the store (none lost, none applied twice), both replicas must have served
+traffic, and the conversation events must have reached RabbitMQ. About 2-3 minutes.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import subprocess
+import sys
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -28,13 +34,22 @@ from bot.identity import client_id
 from components.encryption import read_event
 from deploy.services import Services, missing, queued_bodies
 from tests import harness as review
-from tests.harness import MODEL, Cluster
+from bot.store import Store
+from bot.vocabulary import WEEKLY
+from tests.harness import MODEL, ROOT, Cluster, FakeProviders
 
 CLIENTS = 6
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def telegram() -> Iterator[FakeProviders]:
+    fake = FakeProviders()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, telegram: FakeProviders) -> Iterator[Cluster]:
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` (make test does it for you)")
     problems = missing(Services.from_env(os.environ))
@@ -44,7 +59,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         pytest.skip("nginx is not installed and installing it needs root")
     review_login = {"RAPPORT_REVIEW_USER": review.USER, "RAPPORT_REVIEW_PASSWORD_HASH": review.password_hash(),
                     "RAPPORT_REVIEW_SECRET": review.SECRET}
-    running = Cluster(2, tmp_path_factory.mktemp("cluster"), {"TICKET_LOCK_LIFETIME": "10", **review_login})
+    channel = {"TELEGRAM_ACCESS_TOKEN": "123456:TEST-token", "TELEGRAM_SECRET_TOKEN": "cluster-secret-token",
+               "TELEGRAM_API_URL": telegram.url, "RAPPORT_SCHEDULERS": "2"}
+    running = Cluster(2, tmp_path_factory.mktemp("cluster"), {"TICKET_LOCK_LIFETIME": "10", **review_login, **channel})
     try:
         running.wait_until_up()
         yield running
@@ -60,6 +77,48 @@ def test_every_replica_is_ready_with_its_lock_store_and_event_broker(cluster: Cl
         checks = response.json()["checks"]
         assert set(checks) == {"model", "tracker_store", "lock_store", "event_broker"}
         assert all(check["ok"] for check in checks.values())
+
+
+DUE = datetime(2030, 1, 7, 9, 0, tzinfo=timezone.utc)  # a Monday, 09:00 in London
+SCHEDULED_CLIENTS = 40
+
+
+def test_two_schedulers_through_two_replicas_send_each_due_check_in_exactly_once(cluster: Cluster, telegram: FakeProviders):
+    info = cluster.info
+    assert len(info["scheduler_pids"]) == 2  # make serve-cluster's own, on the real clock
+    for pid in info["scheduler_pids"]:
+        os.kill(pid, 0)  # running
+    store = Store(info["database_url"], TextCipher(info["encryption_keys"].split(",")), clock=lambda: DUE - timedelta(days=3))
+    chats = {}
+    for n in range(SCHEDULED_CLIENTS):
+        chat = str(880000 + n)
+        client = store.enrol_client(name=f"client {n}", clinician_id=None, timezone="Europe/London")
+        store.bind_conversation(client_id("telegram", chat, info["id_secret"]), client, "telegram", chat)
+        store.set_schedule(client, kind=WEEKLY, weekday=0, send_time="09:00", remind_after_hours=24,
+                           max_reminders=1, window_days=3)
+        chats[chat] = client
+
+    def scheduler(replica: str) -> subprocess.Popen:
+        env = {**cluster.store_env(), "RAPPORT_RASA_URL": replica, "RASA_AUTH_TOKEN": info["auth_token"]}
+        return subprocess.Popen(
+            [sys.executable, "-m", "deploy.scheduler", "--once", "--now", DUE.isoformat(), "--skip", "purge"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    counts = []
+    for _ in range(2):  # and a second round at the same time: nothing more
+        runs = [scheduler(url) for url in info["replica_urls"]]
+        outputs = [run.communicate(timeout=300) for run in runs]
+        assert all(run.returncode == 0 for run in runs), [err[-2000:] for _, err in outputs]
+        counts.append([sum(int(n) for n in re.findall(r"(\d+) sent", err)) for _, err in outputs])
+    assert sum(counts[0]) == SCHEDULED_CLIENTS and counts[1] == [0, 0], counts
+    sent = [c for c in telegram.sent(lambda c: c["path"].endswith("/sendMessage"))
+            if str(c["body"].get("chat_id")) in chats]
+    per_chat = {chat: sum(1 for c in sent if str(c["body"]["chat_id"]) == chat) for chat in chats}
+    assert set(per_chat.values()) == {1}, per_chat
+    assert all("check-in" in c["body"]["text"] for c in sent)
+    summaries = store.schedule_summaries(list(chats.values()))
+    assert all(summaries[client].sent == 1 for client in chats.values())
+    store.dispose()
 
 
 def test_check_ins_survive_a_replica_killed_mid_run(cluster: Cluster):

@@ -10,17 +10,11 @@ from sqlalchemy import create_engine, text
 from bot.crypto import TextCipher
 from bot.store import NotFoundError, Store
 
-NOW = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)  # the clocked fixture's CLOCK_START (conftest.py)
 CONVERSATION = "c" * 64
 OTHER_CONVERSATION = "d" * 64
 
 
-@pytest.fixture
-def clocked(store_url: str, cipher: TextCipher):
-    clock = {"now": NOW}
-    s = Store(store_url, cipher, clock=lambda: clock["now"])
-    yield s, clock
-    s.dispose()
 
 
 def test_an_enrolled_client_keeps_name_and_external_id_encrypted(clocked, store_url: str) -> None:
