@@ -5,10 +5,11 @@ Every setting is documented in `.env.example`. Nothing here talks to Rasa.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, TypeVar
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,6 +49,7 @@ class Settings:
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = ""
     scheduler_tick_seconds: float = 60.0
+    scheduler_interval_seconds: float = 86400.0  # between two retention purges
     default_timezone: str = "UTC"
     # Minutes a crisis event may wait unacknowledged before the practice's alert fires once more
     # (bot/triage.py); 0: never escalate.
@@ -74,24 +76,43 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         oncall_number=env.get("RAPPORT_ONCALL_NUMBER") or "",
         alert_webhook=env.get("RAPPORT_ALERT_WEBHOOK") or "",
         share_default=(env.get("RAPPORT_SHARE_DEFAULT") or "share").lower(),
-        retention_days=int(env.get("RAPPORT_RETENTION_DAYS") or 180),
+        retention_days=number_setting(env, "RAPPORT_RETENTION_DAYS", 180, unit="days", least=1),
         rasa_url=(env.get("RAPPORT_RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
         rasa_token=env.get("RASA_AUTH_TOKEN") or "",
-        scheduler_tick_seconds=float(env.get("RAPPORT_SCHEDULER_TICK_SECONDS") or 60),
+        scheduler_tick_seconds=number_setting(env, "RAPPORT_SCHEDULER_TICK_SECONDS", 60.0, unit="seconds", least=1),
+        scheduler_interval_seconds=number_setting(
+            env, "RAPPORT_SCHEDULER_INTERVAL_SECONDS", 86400.0, unit="seconds", least=1
+        ),
         default_timezone=env.get("RAPPORT_TIMEZONE") or "UTC",
-        crisis_ack_minutes=_minutes(env, "RAPPORT_CRISIS_ACK_MINUTES", 30),
+        crisis_ack_minutes=number_setting(env, "RAPPORT_CRISIS_ACK_MINUTES", 30, unit="minutes"),
         extra={k: v for k, v in env.items() if k.startswith("RAPPORT_")},
     )
 
 
-def _minutes(env: Mapping[str, str], name: str, default: int) -> int:
+N = TypeVar("N", int, float)
+
+
+def number_setting(
+    env: Mapping[str, str], name: str, default: N, *, unit: str, least: N = 0, most: N | None = None
+) -> N:
+    """The numeric setting `name` in `env`, in `unit`s from `least` to `most`; `default` when unset.
+
+    A whole number when `default` is an int, any finite number when it is a float. A bad value is a
+    ValueError that names the setting and says what it must be, e.g. "RAPPORT_RETENTION_DAYS must be
+    a whole number of days (at least 1), got 'abc'".
+    """
     raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    kind = type(default)
     try:
-        value = int(raw) if raw else default
+        value = kind(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a whole number of minutes, got {raw!r}") from None
-    if value < 0:
-        raise ValueError(f"{name} must not be negative")
+        value = None
+    if value is None or not math.isfinite(value) or value < least or (most is not None and value > most):
+        number = "a whole number" if kind is int else "a number"
+        bounds = f"from {least:g} to {most:g}" if most is not None else f"at least {least:g}" if least else "not negative"
+        raise ValueError(f"{name} must be {number} of {unit} ({bounds}), got {raw!r}")
     return value
 
 

@@ -29,6 +29,7 @@ from urllib.parse import urlencode, urlsplit
 
 import yaml
 
+from bot.config import number_setting
 from bot.vocabulary import SMS, TELEGRAM, WEB, WHATSAPP
 
 WORDS_FILE = Path(__file__).with_suffix(".yml")
@@ -89,13 +90,7 @@ class EnrolmentSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "EnrolmentSettings":
-        raw_days = (env.get("RAPPORT_INVITE_DAYS") or "").strip()
-        try:
-            days = int(raw_days) if raw_days else DEFAULT_INVITE_DAYS
-        except ValueError:
-            raise ValueError(f"RAPPORT_INVITE_DAYS must be a whole number of days, got {raw_days!r}") from None
-        if not 1 <= days <= MAX_INVITE_DAYS:
-            raise ValueError(f"RAPPORT_INVITE_DAYS must be between 1 and {MAX_INVITE_DAYS}, got {days}")
+        days = number_setting(env, "RAPPORT_INVITE_DAYS", DEFAULT_INVITE_DAYS, unit="days", least=1, most=MAX_INVITE_DAYS)
         url = (env.get("RAPPORT_WEBCHAT_URL") or "").strip()
         if not url:
             url = f"http://127.0.0.1:{(env.get('RAPPORT_WEBCHAT_PORT') or '8080').strip()}/"

@@ -41,6 +41,7 @@ from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, Stri
 from sqlalchemy.engine import Engine
 
 from bot import metrics
+from bot.config import number_setting
 from bot.notify import body_of, post, signature_headers, signing_key
 from bot.store.schema import CLIENT_ID_MAX, KIND_MAX, Base, UTCDateTime
 
@@ -88,24 +89,14 @@ class OutboxSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "OutboxSettings":
-        def number(name: str, default: float, cast: Callable[[str], Any] = int) -> Any:
-            raw = (env.get(name) or "").strip()
-            try:
-                value = cast(raw) if raw else default
-            except ValueError:
-                raise ValueError(f"{name} must be a number, got {raw!r}") from None
-            if value < 0:
-                raise ValueError(f"{name} must not be negative")
-            return value
-
         return cls(
             webhook=(env.get("RAPPORT_ALERT_WEBHOOK") or "").strip(),
             secret=(env.get("RAPPORT_ALERT_SECRET") or "").strip(),
-            dedup_minutes=number("RAPPORT_ALERT_DEDUP_MINUTES", 30),
-            max_attempts=max(1, number("RAPPORT_ALERT_MAX_ATTEMPTS", 12)),
-            retry_seconds=number("RAPPORT_ALERT_RETRY_SECONDS", 5.0, float),
-            poll_seconds=max(0.05, number("RAPPORT_ALERT_POLL_SECONDS", 5.0, float)),
-            timeout_seconds=max(0.1, number("RAPPORT_ALERT_TIMEOUT_SECONDS", 5.0, float)),
+            dedup_minutes=number_setting(env, "RAPPORT_ALERT_DEDUP_MINUTES", 30, unit="minutes"),
+            max_attempts=max(1, number_setting(env, "RAPPORT_ALERT_MAX_ATTEMPTS", 12, unit="attempts")),
+            retry_seconds=number_setting(env, "RAPPORT_ALERT_RETRY_SECONDS", 5.0, unit="seconds"),
+            poll_seconds=max(0.05, number_setting(env, "RAPPORT_ALERT_POLL_SECONDS", 5.0, unit="seconds")),
+            timeout_seconds=max(0.1, number_setting(env, "RAPPORT_ALERT_TIMEOUT_SECONDS", 5.0, unit="seconds")),
         )
 
 

@@ -93,29 +93,15 @@ def purge(ctx: Context) -> int:
 @dataclass(frozen=True)
 class Job:
     run: Callable[[Context], int]
-    every: Callable[[Any], float]  # seconds between runs, from the settings
-
-
-def _purge_interval(settings: Any) -> float:
-    return _seconds("RAPPORT_SCHEDULER_INTERVAL_SECONDS", settings.extra.get("RAPPORT_SCHEDULER_INTERVAL_SECONDS") or "86400")
+    every: Callable[[Any], float]  # seconds between runs, from the settings (checked by load_settings)
 
 
 JOBS: dict[str, Job] = {
-    "tick": Job(tick, lambda settings: _seconds("RAPPORT_SCHEDULER_TICK_SECONDS", settings.scheduler_tick_seconds)),
+    "tick": Job(tick, lambda settings: settings.scheduler_tick_seconds),
     # Crisis triage: unacknowledged crisis events escalated, as often as the tick.
-    "escalation": Job(escalation, lambda settings: _seconds("RAPPORT_SCHEDULER_TICK_SECONDS", settings.scheduler_tick_seconds)),
-    "purge": Job(purge, _purge_interval),
+    "escalation": Job(escalation, lambda settings: settings.scheduler_tick_seconds),
+    "purge": Job(purge, lambda settings: settings.scheduler_interval_seconds),
 }
-
-
-def _seconds(name: str, raw: object) -> float:
-    try:
-        value = float(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        value = 0.0
-    if value < 1:
-        raise ValueError(f"{name} must be a number of seconds >= 1 (got {raw!r})")
-    return value
 
 
 def run_job(name: str, ctx: Context) -> int:
@@ -150,12 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from bot.config import load_settings
 
-    settings = load_settings()
     names = [name for name in JOBS if name not in args.skip]
     if args.now and not args.once:
         print("--now goes with --once", file=sys.stderr)
         return 2
     try:
+        settings = load_settings()  # a bad setting (RAPPORT_SCHEDULER_TICK_SECONDS=0, say) is refused here
         fixed = parse_now(args.now) if args.now else None
         intervals = {name: JOBS[name].every(settings) for name in names}
     except ValueError as error:

@@ -10,9 +10,12 @@ Databases:
   `make_pg_database()` makes more of them (e.g. for migration tests that need an empty one).
 - `cli_env`: environment for running `python -m bot.review` (or other entry points) in a
   subprocess against a migrated temp SQLite database, with an id secret and an encryption key.
+- `cli`: `bot.review`'s main() run in this process with `cli_env`'s settings:
+  `cli("list")` returns (exit code, stdout, stderr).
 """
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import sys
@@ -33,6 +36,7 @@ os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bot import review  # noqa: E402
 from bot.crypto import TextCipher, generate_key  # noqa: E402
 from bot.store import Store  # noqa: E402
 
@@ -195,3 +199,22 @@ def cli_env(tmp_path: Path, sqlite_url: str, encryption_key: str) -> dict[str, s
         PYTHONPATH=str(PROJECT_ROOT),
     )
     return env
+
+
+@pytest.fixture
+def cli(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """Run `bot.review.main` in this process with cli_env's settings; returns (exit code, stdout, stderr)."""
+    for key, value in cli_env.items():
+        if key.startswith("RAPPORT_"):
+            monkeypatch.setenv(key, value)
+
+    def call(*args: str) -> tuple[int, str, str]:
+        out = io.StringIO()
+        try:
+            code = review.main(list(args), out=out)
+        except SystemExit as exit_:  # argparse
+            code = exit_.code
+        captured = capsys.readouterr()
+        return code, out.getvalue() + captured.out, captured.err
+
+    return call

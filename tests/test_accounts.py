@@ -16,7 +16,6 @@ from bot import accounts
 from bot.crypto import TextCipher
 from bot.store import Store
 from bot.web.auth import verify_password
-from tests.test_review import cli  # noqa: F401 (the fixture: main() in this process)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"

@@ -37,25 +37,6 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture
-def cli(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    """Run main() in this process with cli_env; returns (exit code, stdout, stderr)."""
-    for key, value in cli_env.items():
-        if key.startswith("RAPPORT_"):
-            monkeypatch.setenv(key, value)
-
-    def call(*args: str) -> tuple[int, str, str]:
-        out = io.StringIO()
-        try:
-            code = review.main(list(args), out=out)
-        except SystemExit as exit_:  # argparse
-            code = exit_.code
-        captured = capsys.readouterr()
-        return code, out.getvalue() + captured.out, captured.err
-
-    return call
-
-
 def env_store(env: dict[str, str], clock=None) -> Store:
     keys = env["RAPPORT_ENCRYPTION_KEYS"].split(",")
     return Store(env["RAPPORT_DATABASE_URL"], TextCipher(keys), clock=clock)

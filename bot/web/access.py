@@ -1,7 +1,7 @@
 """Who is looking: the logged-in staff member (`Viewer`) and what they may see.
 
-Every client-scoped route finds its client through `bot.web.http.find_client`, which applies
-`may_see`; routes read the viewer from `request.ctx.viewer` (set by the `page` and `api` guards).
+Every client-scoped route finds its client through `bot.web.http.find_client` (most through its
+`with_client` decorator), which applies `may_see`; routes read the viewer from `request.ctx.viewer` (set by the `page` and `api` guards).
 """
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ from bot.store import ClientView, NotFoundError, StaffError, StaffView, Store
 from bot.vocabulary import AUDIT_ASSIGN, CLINICIAN, ROLES
 from bot.web import data
 from bot.web.access import Viewer
-from bot.web.http import audit, blocking, find_client, forbidden, form_value, not_found, render
+from bot.web.http import audit, blocking, forbidden, form_value, not_found, render, with_client
 from bot.web.present import client_url
 from bot.web.session import Handler, page
 
@@ -220,10 +220,8 @@ def blueprint() -> Blueprint:
     @bp.post("/clients/<client_id:str>/clinician")
     @page
     @admin_only
-    async def assign(request: Request, client_id: str) -> HTTPResponse:
-        client = await find_client(request, client_id)
-        if client is None:
-            return not_found(request)
+    @with_client
+    async def assign(request: Request, client: ClientView) -> HTTPResponse:
         chosen = (form_value(request, "clinician") or "").strip()
         staff_id = int(chosen) if chosen.isdigit() else None
         if chosen and staff_id is None:

@@ -19,7 +19,7 @@ from bot.store import Store
 from bot.vocabulary import AUDIT_API_CLIENT, AUDIT_FHIR
 from bot.web import data
 from bot.web.access import Viewer, caseload, visible_rows
-from bot.web.http import audit, blocking, find_client, find_client_detail, json_response, not_found
+from bot.web.http import audit, blocking, find_client, json_response, not_found, with_client_detail
 from bot.web.present import client_record, event_record
 from bot.web.session import api
 
@@ -53,10 +53,8 @@ def blueprint() -> Blueprint:
 
     @bp.get("/clients/<client_id:str>/checkins")
     @api
-    async def api_client_checkins(request: Request, client_id: str) -> HTTPResponse:
-        detail = await find_client_detail(request, client_id)
-        if detail is None:
-            return not_found(request)
+    @with_client_detail
+    async def api_client_checkins(request: Request, detail: data.ClientDetail) -> HTTPResponse:
         await audit(request, AUDIT_API_CLIENT, detail.client.id, "checkins")
         return json_response(client_checkins(detail))
 

@@ -28,7 +28,7 @@ from bot.outbound import OutboundError, phone_number, send_text
 from bot.store import ClientView
 from bot.store.enrolment import EXTERNAL_ID_MAX, NAME_MAX
 from bot.vocabulary import AUDIT_ENROL, AUDIT_INVITE, AUDIT_VIEW_CLIENT, CLINICIAN, SMS, TELEGRAM, WEB, WHATSAPP
-from bot.web.http import audit, blocking, find_client, form_value, not_found, render
+from bot.web.http import audit, blocking, find_client, form_value, render, with_client
 from bot.web.session import page
 
 CHANNEL_NAMES = {WEB: "Web chat", TELEGRAM: "Telegram", SMS: "SMS", WHATSAPP: "WhatsApp"}
@@ -155,19 +155,15 @@ def blueprint() -> Blueprint:
 
     @bp.get("/clients/<client_id:str>/invitations")
     @page
-    async def invitations(request: Request, client_id: str) -> HTTPResponse:
-        client = await find_client(request, client_id)
-        if client is None:
-            return not_found(request)
+    @with_client
+    async def invitations(request: Request, client: ClientView) -> HTTPResponse:
         await audit(request, AUDIT_VIEW_CLIENT, client.id, "invitations")
         return await _invitations_page(request, client)
 
     @bp.post("/clients/<client_id:str>/invitations")
     @page
-    async def new_invitation(request: Request, client_id: str) -> HTTPResponse:
-        client = await find_client(request, client_id)
-        if client is None:
-            return not_found(request)
+    @with_client
+    async def new_invitation(request: Request, client: ClientView) -> HTTPResponse:
         channel, phone = _form(request, "channel"), _form(request, "phone")
         problems = _problems(request, channel, phone)
         if client.enrolled_at is None:

@@ -14,7 +14,7 @@ from bot.export import checkin_record, write_csv, write_json
 from bot.store import ClientView, Store
 from bot.vocabulary import AUDIT_EXPORT_ALL, AUDIT_EXPORT_CLIENT
 from bot.web.access import Viewer, caseload
-from bot.web.http import blocking, find_client, not_found
+from bot.web.http import blocking, with_client
 from bot.web.present import short_id
 from bot.web.session import page
 
@@ -50,10 +50,8 @@ def blueprint() -> Blueprint:
         return await blocking(export_response, request.app.ctx.store, request.ctx.viewer, None, fmt)
 
     @page
-    async def export_client(request: Request, client_id: str) -> HTTPResponse:
-        client = await find_client(request, client_id)
-        if client is None:
-            return not_found(request)
+    @with_client
+    async def export_client(request: Request, client: ClientView) -> HTTPResponse:
         fmt = request.path.rsplit(".", 1)[1]
         return await blocking(export_response, request.app.ctx.store, request.ctx.viewer, client, fmt)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from typing import Any, Callable
+from functools import wraps
+from typing import Any, Awaitable, Callable, Coroutine
 from urllib.parse import urlsplit
 
 from sanic import Sanic
@@ -23,6 +24,8 @@ from bot.web import access, data
 from bot.web.present import CHART_JS
 
 _CLIENT_ID = re.compile(r"^[^\x00-\x1f/]{1,128}$")
+
+Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -134,6 +137,28 @@ async def find_client_detail(request: Request, client_id: str) -> data.ClientDet
         return None
     ctx = request.app.ctx
     return await blocking(data.client_detail, ctx.store, client, ctx.settings.total_below)
+
+
+def _finding(find: Callable[[Request, str], Awaitable[Any]]) -> Callable[[Handler], Handler]:
+    def decorate(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def wrapped(request: Request, client_id: str, **kwargs: Any) -> HTTPResponse:
+            found = await find(request, client_id)
+            if found is None:
+                return not_found(request)
+            return await handler(request, found, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+# A route with a `<client_id>` (put under `page` or `api`, which set the viewer): the handler gets the
+# client (`with_client`: a ClientView) or its detail (`with_client_detail`: a data.ClientDetail) in
+# place of the id, and its other route parameters as before. No such client: `not_found` (the HTML
+# page, or JSON under /api/); another clinician's: `NotYours`, answered 403.
+with_client = _finding(find_client)
+with_client_detail = _finding(find_client_detail)
 
 
 def install(app: Sanic) -> None:

@@ -9,10 +9,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, redirect
 
 from bot import insights, report
+from bot.store import ClientView
 from bot.vocabulary import AUDIT_VIEW_CLIENT, AUDIT_VIEW_REPORT
 from bot.web import accounts, data
 from bot.web.access import visible_rows
-from bot.web.http import audit, blocking, find_client, find_client_detail, form_value, not_found, render
+from bot.web.http import audit, blocking, form_value, render, with_client, with_client_detail
 from bot.web.present import client_url
 from bot.web.session import page
 
@@ -74,10 +75,8 @@ def blueprint() -> Blueprint:
 
     @bp.get("/clients/<client_id:str>")
     @page
-    async def client_page(request: Request, client_id: str) -> HTTPResponse:
-        detail = await find_client_detail(request, client_id)
-        if detail is None:
-            return not_found(request)
+    @with_client_detail
+    async def client_page(request: Request, detail: data.ClientDetail) -> HTTPResponse:
         await audit(request, AUDIT_VIEW_CLIENT, detail.client.id)
         return render(
             request,
@@ -91,10 +90,8 @@ def blueprint() -> Blueprint:
 
     @bp.get("/clients/<client_id:str>/report")  # one client's printable report (bot.report)
     @page
-    async def client_report(request: Request, client_id: str) -> HTTPResponse:
-        client = await find_client(request, client_id)
-        if client is None:
-            return not_found(request)
+    @with_client
+    async def client_report(request: Request, client: ClientView) -> HTTPResponse:
         await audit(request, AUDIT_VIEW_REPORT, client.id)
         settings = request.app.ctx.settings
         details = await blocking(report.build, request.app.ctx.store, client, settings.total_below)
@@ -102,10 +99,8 @@ def blueprint() -> Blueprint:
 
     @bp.post("/clients/<client_id:str>/label")
     @page
-    async def set_label(request: Request, client_id: str) -> HTTPResponse:
-        client = await find_client(request, client_id)
-        if client is None:
-            return not_found(request)
+    @with_client
+    async def set_label(request: Request, client: ClientView) -> HTTPResponse:
         label = " ".join((form_value(request, "label") or "").split())
         if len(label) > LABEL_MAX:
             message = f"A label can be at most {LABEL_MAX} characters."

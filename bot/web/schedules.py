@@ -8,8 +8,8 @@ POST /clients/<id>/sessions/<session_id>/delete  remove a session
 
 The client page shows the next scheduled check-in and the response rate (templates/_schedule_card.html,
 through the `schedule_overview` template global set up here). Bad input gets the page again with
-the reason and status 400; every route finds the client through `find_client` (403 for another
-clinician's client).
+the reason and status 400; every route finds the client through `with_client` (404 for no such
+client, 403 for another clinician's).
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from bot.schedule import WEEKDAYS, Rule, describe, parse_hhmm, zone
 from bot.session_import import ImportProblem, read_sessions
 from bot.store import ClientView, ScheduleSummary, ScheduleView, Store, TherapySessionView
 from bot.vocabulary import AFTER_SESSION, SCHEDULE_KINDS, WEEKLY
-from bot.web.http import blocking, find_client, form_value, not_found, render
+from bot.web.http import blocking, form_value, not_found, render, with_client
 from bot.web.present import client_url
 from bot.web.session import page
 
@@ -141,18 +141,14 @@ def blueprint() -> Blueprint:
 
     @bp.get("/clients/<client_id:str>/schedule")
     @page
-    async def schedule_page(request: Request, client_id: str) -> HTTPResponse:
-        client = await find_client(request, client_id)
-        if client is None:
-            return not_found(request)
+    @with_client
+    async def schedule_page(request: Request, client: ClientView) -> HTTPResponse:
         return await show(request, client)
 
     @bp.post("/clients/<client_id:str>/schedule")
     @page
-    async def set_schedule(request: Request, client_id: str) -> HTTPResponse:
-        client = await find_client(request, client_id)
-        if client is None:
-            return not_found(request)
+    @with_client
+    async def set_schedule(request: Request, client: ClientView) -> HTTPResponse:
         try:
             rule, active = rule_from_form(request)
         except ValueError as error:
@@ -162,10 +158,8 @@ def blueprint() -> Blueprint:
 
     @bp.post("/clients/<client_id:str>/sessions")
     @page
-    async def add_session(request: Request, client_id: str) -> HTTPResponse:
-        client = await find_client(request, client_id)
-        if client is None:
-            return not_found(request)
+    @with_client
+    async def add_session(request: Request, client: ClientView) -> HTTPResponse:
         tz = client_zone(client, request.app.ctx.settings.base.default_timezone)
         try:
             day = date.fromisoformat((form_value(request, "date") or "").strip())
@@ -180,10 +174,8 @@ def blueprint() -> Blueprint:
 
     @bp.post("/clients/<client_id:str>/sessions/import")
     @page
-    async def import_sessions(request: Request, client_id: str) -> HTTPResponse:
-        client = await find_client(request, client_id)
-        if client is None:
-            return not_found(request)
+    @with_client
+    async def import_sessions(request: Request, client: ClientView) -> HTTPResponse:
         upload = _upload(request)
         if upload is None:
             return await show(request, client, 400, "Choose a .csv or .ics file to import.")
@@ -198,10 +190,8 @@ def blueprint() -> Blueprint:
 
     @bp.post("/clients/<client_id:str>/sessions/<session_id:int>/delete")
     @page
-    async def delete_session(request: Request, client_id: str, session_id: int) -> HTTPResponse:
-        client = await find_client(request, client_id)
-        if client is None:
-            return not_found(request)
+    @with_client
+    async def delete_session(request: Request, client: ClientView, session_id: int) -> HTTPResponse:
         if not await blocking(request.app.ctx.store.delete_session, client.id, session_id):
             return not_found(request)
         return redirect(client_url(client.id, "/schedule?saved=deleted"), status=303)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, Callable, Coroutine
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from sanic import Blueprint
@@ -23,13 +23,11 @@ from bot.store import StaffView
 from bot.vocabulary import ADMIN, API_ACTOR
 from bot.web.access import Viewer
 from bot.web.auth import Session, tokens_match, verify_password
-from bot.web.http import blocking, forbidden, form_value, json_response, render, safe_next
+from bot.web.http import Handler, blocking, forbidden, form_value, json_response, render, safe_next
 
 SESSION_COOKIE = "rapport_session"
 LOGIN_COOKIE = "rapport_login"
 FIELD_MAX = 1024
-
-Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]
 
 
 def set_cookie(request: Request, response: HTTPResponse, name: str, value: str, max_age: int, path: str = "/") -> None:

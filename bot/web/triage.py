@@ -20,12 +20,12 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, redirect
 
-from bot.store import Acknowledgement, EventView, NotFoundError
+from bot.store import Acknowledgement, ClientView, EventView, NotFoundError
 from bot.store.triage import EVENT_ID_MAX
 from bot.triage import in_triage_order
 from bot.vocabulary import EVENT_NAMES, TRIAGE_ACKNOWLEDGED, TRIAGE_NEW
 from bot.web import access
-from bot.web.http import blocking, find_client, form_value, json_response, not_found, render, safe_next
+from bot.web.http import blocking, find_client, form_value, json_response, render, safe_next, with_client
 from bot.web.present import client_url, fmt_time
 from bot.web.session import api, page
 
@@ -100,10 +100,8 @@ def blueprint() -> Blueprint:
 
     @bp.post("/clients/<client_id:str>/crisis/<event_id:int>/ack")
     @page
-    async def acknowledge_form(request: Request, client_id: str, event_id: int) -> HTTPResponse:
-        client = await find_client(request, client_id)
-        if client is None:
-            return not_found(request)
+    @with_client
+    async def acknowledge_form(request: Request, client: ClientView, event_id: int) -> HTTPResponse:
         event = await _event(request, event_id)
         if event is None or event.client_id != client.id:
             return _no_event(request)
