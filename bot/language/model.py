@@ -27,7 +27,7 @@ from typing import Optional
 
 import numpy as np
 
-from bot.language.encoder import Encoder, encoder
+from bot.language.encoder import DIMENSION, Encoder, encoder
 from bot.language.heads import Head
 from bot.language.rules import mask_idioms
 from bot.scoring import score_answer
@@ -90,9 +90,10 @@ class LanguageModel:
         # was trained; the other heads read the words as written.
         masked = [mask_idioms(t) for t in texts]
         unique = list(dict.fromkeys(texts + masked))
-        encoded = dict(zip(unique, self.encoder.encode(unique)))
+        layers = dict(zip(unique, self.encoder.encode_layers(unique)))
+        encoded = {t: v[-DIMENSION:] for t, v in layers.items()}
         whole = encoded[texts[0]]
-        with_lexicon = np.concatenate([whole, lexicon_features(texts[0])])
+        with_lexicon = answer_features(layers[texts[0]][None, :], texts[:1])[0]
         crisis_rows = self.heads["crisis"].probabilities(np.stack([encoded[t] for t in masked]))
         worst = crisis_rows[int(np.argmin(crisis_rows[:, _index(self.heads["crisis"], "none")]))]
         return Analysis(
@@ -127,9 +128,7 @@ class LanguageModel:
         """The band head on each of `texts` (already normalised or plain: both embed alike)."""
         if not texts:
             return []
-        vectors = self.encoder.encode(texts)
-        features = np.hstack([vectors, np.stack([lexicon_features(t) for t in texts])])
-        rows = self.heads["band"].probabilities(features)
+        rows = self.heads["band"].probabilities(answer_features(self.encoder.encode_layers(texts), texts))
         return [_named(self.heads["band"], row) for row in rows]
 
     def save(self, path: Path = DEFAULT_PATH) -> None:
@@ -156,6 +155,12 @@ def lexicon_features(normalised: str) -> np.ndarray:
     features = np.zeros(6, dtype=np.float32)
     features[0 if level is None else level] = LEXICON_WEIGHT
     return features
+
+
+def answer_features(layers: np.ndarray, texts: list[str]) -> np.ndarray:
+    """What the band and level heads read for each text: every layer of its embedding
+    (`Encoder.encode_layers`) and the lexicon's reading (`lexicon_features`)."""
+    return np.hstack([layers, np.stack([lexicon_features(t) for t in texts])])
 
 
 def _index(head: Head, name: str) -> int:

@@ -28,9 +28,9 @@ import numpy as np
 import yaml
 
 from bot.language import corpus
-from bot.language.encoder import DIMENSION
+from bot.language.encoder import DIMENSION, LAYERS_DIMENSION
 from bot.language.heads import Head, fit
-from bot.language.model import DEFAULT_PATH, ROOT, LanguageModel, data_fingerprint, lexicon_features
+from bot.language.model import DEFAULT_PATH, ROOT, LanguageModel, answer_features, data_fingerprint
 from bot.language.normalize import normalise
 from bot.language.rules import mask_idioms
 
@@ -47,7 +47,7 @@ NOT_ANSWERS = ("greet", "goodbye", "thank", "affirm", "deny", "start_checkin", "
                "ask_privacy", "skip_question", "go_back", "pause", "bot_challenge", "out_of_scope",
                "delete_data", "show_summary", "share_checkin", "keep_private")
 # Regularisation strengths (scikit-learn's C), chosen by cross-validation on the training side.
-C = {"band": 2.0, "level": 1.0, "relevance": 4.0, "crisis": 4.0}
+C = {"band": 0.7, "level": 1.0, "relevance": 4.0, "crisis": 4.0}
 AUTHORED_WEIGHT = 0.5  # our own lines count half as much as real ones
 
 
@@ -131,7 +131,8 @@ class EmbeddingCache:
         if path.exists():
             try:
                 with np.load(path, allow_pickle=False) as data:
-                    self.vectors = dict(zip((str(k) for k in data["keys"]), data["vectors"]))
+                    if data["vectors"].shape[1] == LAYERS_DIMENSION:  # else: an older cache, recomputed
+                        self.vectors = dict(zip((str(k) for k in data["keys"]), data["vectors"]))
             except (OSError, KeyError, ValueError):
                 self.vectors = {}
         self.changed = False
@@ -140,18 +141,22 @@ class EmbeddingCache:
     def key(text: str) -> str:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
-    def embed(self, texts: Iterable[str], view: Callable[[str], str] = lambda t: t) -> np.ndarray:
-        """Embeddings of `view(normalise(text))` for each text."""
+    def layers(self, normalised: list[str]) -> np.ndarray:
+        """`Encoder.encode_layers` of each (already normalised) text, computing only what is missing."""
         from bot.language.encoder import encoder
 
-        normalised = [view(normalise(t)) for t in texts]
-        missing = sorted({t for t in normalised if self.key(t) not in self.vectors})
+        missing = [t for t in dict.fromkeys(normalised) if self.key(t) not in self.vectors]
         if missing:
-            vectors = encoder().encode(missing, batch_size=32)
-            for text, vector in zip(missing, vectors):
+            for text, vector in zip(missing, encoder().encode_layers(missing, batch_size=32)):
                 self.vectors[self.key(text)] = vector
             self.changed = True
+        if not normalised:
+            return np.zeros((0, LAYERS_DIMENSION), dtype=np.float32)
         return np.stack([self.vectors[self.key(t)] for t in normalised])
+
+    def embed(self, texts: Iterable[str], view: Callable[[str], str] = lambda t: t) -> np.ndarray:
+        """Sentence embeddings (`Encoder.encode`) of `view(normalise(text))` for each text."""
+        return self.layers([view(normalise(t)) for t in texts])[:, -DIMENSION:]
 
     def save(self) -> None:
         if not self.changed:
@@ -168,30 +173,24 @@ class CachedEncoder:
     sentences fold after fold (keys are the texts as given, already normalised)."""
 
     def __init__(self, cache: EmbeddingCache) -> None:
-        from bot.language.encoder import encoder
-
         self.cache = cache
-        self.encoder = encoder()
+
+    def encode_layers(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        return self.cache.layers(texts)
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        key, vectors = self.cache.key, self.cache.vectors
-        missing = [t for t in dict.fromkeys(texts) if key(t) not in vectors]
-        if missing:
-            for text, vector in zip(missing, self.encoder.encode(missing, batch_size)):
-                vectors[key(text)] = vector
-            self.cache.changed = True
-        if not texts:
-            return np.zeros((0, DIMENSION), dtype=np.float32)
-        return np.stack([vectors[key(t)] for t in texts])
+        return self.cache.layers(texts)[:, -DIMENSION:]
 
 
 def fit_head(examples: list[Example], classes: tuple[str, ...], c: float, cache: EmbeddingCache,
              view: Callable[[str], str] = lambda t: t, lexicon: bool = False) -> Head:
-    """A head on the embeddings of `examples` (and, with `lexicon`, the lexicon's reading of each:
-    see model.lexicon_features)."""
-    x = cache.embed((e.text for e in examples), view)
+    """A head on the embeddings of `examples`; with `lexicon`, an answer head, on what
+    model.answer_features gives (every layer of the embedding and the lexicon's reading)."""
     if lexicon:
-        x = np.hstack([x, np.stack([lexicon_features(normalise(e.text)) for e in examples])])
+        normalised = [normalise(e.text) for e in examples]
+        x = answer_features(cache.layers(normalised), normalised)
+    else:
+        x = cache.embed((e.text for e in examples), view)
     return fit(x, [e.label for e in examples], classes, c=c, sample_weight=np.array([e.weight for e in examples]))
 
 

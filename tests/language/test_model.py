@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.language.encoder import DIMENSION, encoder
+from bot.language.encoder import DIMENSION, LAYERS_DIMENSION, encoder
 from bot.language.heads import Head, fit
 from bot.language.model import LONG_CHARS, MAX_SENTENCES, LanguageModel, load_model, model_path
 from bot.language.normalize import normalise
@@ -34,8 +34,19 @@ def test_padding_does_not_change_an_embedding() -> None:
     assert np.allclose(alone, batched, atol=1e-5)
 
 
-def test_cross_validation_reads_embeddings_through_the_cache(tmp_path: Path) -> None:
+def test_every_layer_is_pooled_and_the_last_is_the_sentence_embedding() -> None:
+    texts = ["she never listens to me", "she listens to every word"]
+    layers = encoder().encode_layers(texts)
+    assert layers.shape == (2, LAYERS_DIMENSION)
+    blocks = layers.reshape(2, LAYERS_DIMENSION // DIMENSION, DIMENSION)
+    assert np.allclose(np.linalg.norm(blocks, axis=2), 1.0, atol=1e-5)
+    assert np.allclose(blocks[:, -1], encoder().encode(texts), atol=1e-6)
+    assert not np.allclose(blocks[:, 0], blocks[:, -1], atol=1e-2)  # earlier layers read differently
+
+
+def test_cross_validation_reads_embeddings_through_the_cache(tmp_path: Path, monkeypatch) -> None:
     """bench.language --cv embeds each sentence once, not once per fold (train.CachedEncoder)."""
+    import bot.language.encoder as encoder_module
     from bot.language.train import CachedEncoder, EmbeddingCache
 
     cache = EmbeddingCache(tmp_path / "embeddings.npz")
@@ -43,10 +54,22 @@ def test_cross_validation_reads_embeddings_through_the_cache(tmp_path: Path) -> 
     texts = ["she listens to me", "i want to kill myself", "she listens to me"]
     vectors = cached.encode(texts)
     assert np.allclose(vectors, encoder().encode(texts), atol=1e-5)
+    assert np.allclose(cached.encode_layers(texts), encoder().encode_layers(texts), atol=1e-5)
     assert len(cache.vectors) == 2 and cache.changed
-    cached.encoder = None  # a text already read never reaches the network again
+    monkeypatch.setattr(encoder_module, "encoder", None)  # a text already read is never embedded again
     assert np.array_equal(cached.encode(texts[1:]), vectors[1:])
     assert cached.encode([]).shape == (0, DIMENSION)
+
+
+def test_a_cache_of_an_older_shape_is_recomputed_not_misread(tmp_path: Path) -> None:
+    from bot.language.train import EmbeddingCache
+
+    path = tmp_path / "embeddings.npz"
+    np.savez_compressed(path, keys=np.array([EmbeddingCache.key("she listens")]),
+                        vectors=np.ones((1, DIMENSION), dtype=np.float32))
+    cache = EmbeddingCache(path)
+    assert cache.vectors == {}
+    assert cache.layers(["she listens"]).shape == (1, LAYERS_DIMENSION)
 
 
 def test_heads_fit_save_and_load_as_plain_arrays(tmp_path: Path) -> None:
@@ -76,6 +99,10 @@ class CountingEncoder:
     def encode(self, texts, batch_size=16):
         self.calls.append(list(texts))
         return self.real.encode(texts, batch_size)
+
+    def encode_layers(self, texts, batch_size=16):
+        self.calls.append(list(texts))
+        return self.real.encode_layers(texts, batch_size)
 
 
 def test_a_very_long_message_is_read_through_one_bounded_excerpt() -> None:
