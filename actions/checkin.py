@@ -342,8 +342,10 @@ class ActionStartCheckin(Action):
             for dimension, answer in found.answers.items():
                 scores[dimension] = answer.score
                 events.append(SlotSet(dimension, answer.text or ""))
-                if answer.followup is not None:
-                    events.append(SlotSet(more_slot(dimension), answer.followup))
+                # An answered question's optional follow-up is never asked again on resuming: a
+                # follow-up passed over ("Let's move on") is not in the store, and coming back to it
+                # would put the client one question behind where they stopped.
+                events.append(SlotSet(more_slot(dimension), answer.followup or ""))
             events += [SlotSet("scores", scores), SlotSet("checkin_id", found.id)]
             if found.answers:
                 dispatcher.utter_message(response="utter_resuming")

@@ -282,6 +282,20 @@ def test_pause_then_start_resumes_the_same_checkin(env):
     assert common.store().checkin(checkin_id).status == "in_progress"
 
 
+def test_resuming_goes_on_to_the_next_question_not_back_to_a_follow_up_passed_over(env):
+    """Seen in make chat: heard answered low, its follow-up passed over, a pause at the warmth
+    question; on coming back the follow-up about feeling heard was asked again."""
+    checkin_id = start()
+    common.store().record_answer(checkin_id, "team", 5, "completely")
+    common.store().record_answer(checkin_id, "heard", 2, "not really, she keeps glancing at the clock")
+    common.store().record_followup(checkin_id, "team", "she stood up for me")
+    run(ActionPauseCheckin(), tracker("stop", {"checkin_id": checkin_id}, intent="pause"))
+    events, _ = run(ActionStartCheckin(), tracker("ok continue", intent="affirm", active_loop=None))
+    slots = slots_of(events)
+    assert slots["heard_more"] == "" and slots["team_more"] == "she stood up for me"
+    assert slots["warmth"] is None and slots["warmth_more"] is None  # the next question is still to ask
+
+
 def test_skip_and_go_back(env):
     checkin_id = start()
     events, _ = run(ActionSkipQuestion(), tracker("skip", {"checkin_id": checkin_id, "requested_slot": "heard",
