@@ -31,7 +31,6 @@ from typing import Optional
 from bot.language import corpus
 from bot.language.answers import Reading
 from bot.language.model import LanguageModel, load_model
-from bot.language.rules import mask_idioms
 from bot.language.understand import understand
 from bot.safety import CRISIS, NONE, UNCLEAR
 
@@ -185,8 +184,7 @@ def heldout(show: bool) -> int:
 
 def cross_validate(show: bool, folds: int = 5) -> int:
 
-    from bot.language.train import (BANDS, C, CRISIS_LABELS, LEVELS, CachedEncoder, EmbeddingCache, fit_head,
-                                    salience_weights, training_sets)
+    from bot.language.train import CachedEncoder, EmbeddingCache, fit_heads, salience_weights, training_sets
 
     sets = training_sets()
     cache = EmbeddingCache()
@@ -199,12 +197,7 @@ def cross_validate(show: bool, folds: int = 5) -> int:
     for k in range(folds):
         def keep(examples):
             return [e for e in examples if not e.group or fold_of[e.group] != k]
-        heads = {
-            "band": fit_head(keep(sets.band), BANDS, C["band"], cache, lexicon=True),
-            "level": fit_head(keep(sets.level), LEVELS, C["level"], cache, lexicon=True),
-            "relevance": fit_head(keep(sets.relevance), ("answer", "other"), C["relevance"], cache),
-            "crisis": fit_head(keep(sets.crisis), CRISIS_LABELS, C["crisis"], cache, mask_idioms),
-        }
+        heads = fit_heads(sets, cache, keep)
         model = LanguageModel(CachedEncoder(cache), heads, {"fold": k}, salience_weights(keep(sets.crisis)))
         for line in real_t:
             if fold_of[line.source] == k:

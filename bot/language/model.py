@@ -27,7 +27,7 @@ from typing import Optional
 
 import numpy as np
 
-from bot.language.encoder import DIMENSION, Encoder, encoder
+from bot.language.encoder import DIMENSION, LAYERS_DIMENSION, Encoder, encoder
 from bot.language.heads import Head
 from bot.language.rules import mask_idioms
 from bot.scoring import score_answer
@@ -37,6 +37,12 @@ logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PATH = ROOT / "models" / "language.npz"
 HEADS = ("crisis", "band", "level", "relevance")
+# How many numbers each head reads (train.fit_heads): every layer (and, for the answer heads, the
+# lexicon's six), or the sentence embedding alone.
+LEXICON_FEATURES = 6  # lexicon_features: no level, or 1-5
+FEATURES = {"crisis": LAYERS_DIMENSION, "band": LAYERS_DIMENSION + LEXICON_FEATURES,
+            "level": LAYERS_DIMENSION + LEXICON_FEATURES,
+            "relevance": DIMENSION}
 MAX_SENTENCES = 3  # sentences embedded one by one for the crisis head (the most salient ones)
 LONG_CHARS = 2000  # a longer message is read through one excerpt, so reading it stays bounded:
 EXCERPT_CHARS = 200  # the sentence the rules flagged, or the most salient one (about 45 word pieces)
@@ -91,10 +97,9 @@ class LanguageModel:
         masked = [mask_idioms(t) for t in texts]
         unique = list(dict.fromkeys(texts + masked))
         layers = dict(zip(unique, self.encoder.encode_layers(unique)))
-        encoded = {t: v[-DIMENSION:] for t, v in layers.items()}
-        whole = encoded[texts[0]]
+        whole = layers[texts[0]][-DIMENSION:]
         with_lexicon = answer_features(layers[texts[0]][None, :], texts[:1])[0]
-        crisis_rows = self.heads["crisis"].probabilities(np.stack([encoded[t] for t in masked]))
+        crisis_rows = self.heads["crisis"].probabilities(np.stack([layers[t] for t in masked]))
         worst = crisis_rows[int(np.argmin(crisis_rows[:, _index(self.heads["crisis"], "none")]))]
         return Analysis(
             crisis=_named(self.heads["crisis"], worst),
@@ -121,7 +126,7 @@ class LanguageModel:
 
     def crisis_probabilities(self, normalised: str) -> dict[str, float]:
         """The crisis head on one normalised text, read as `analyse` reads it."""
-        row = self.heads["crisis"].probabilities(self.encoder.encode([mask_idioms(normalised)])[0])
+        row = self.heads["crisis"].probabilities(self.encoder.encode_layers([mask_idioms(normalised)])[0])
         return _named(self.heads["crisis"], row)
 
     def band_probabilities(self, texts: list[str]) -> list[dict[str, float]]:
@@ -152,7 +157,7 @@ def lexicon_features(normalised: str) -> np.ndarray:
     The band and level heads read it beside the embedding: the lexicon knows negation and the
     scale's own words, the embedding knows meaning; the head learns how far to trust each."""
     level = score_answer(normalised)
-    features = np.zeros(6, dtype=np.float32)
+    features = np.zeros(LEXICON_FEATURES, dtype=np.float32)
     features[0 if level is None else level] = LEXICON_WEIGHT
     return features
 
@@ -183,6 +188,10 @@ def load_model(path: Optional[Path] = None) -> LanguageModel:
     with np.load(path, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
     heads = {name: Head.from_arrays(arrays, name) for name in HEADS}
+    for name, head in heads.items():
+        if head.weights.shape[0] != FEATURES[name]:
+            raise ValueError(f"{path}: the {name} head reads {head.weights.shape[0]} numbers where this code gives "
+                             f"{FEATURES[name]}: it was trained by older code; run `make train`")
     info = json.loads(str(arrays["info"]))
     salience = dict(zip((str(w) for w in arrays["salience.words"]), (float(x) for x in arrays["salience.weights"])))
     model = LanguageModel(encoder(), heads, info, salience)

@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Callable, Optional
 
 import numpy as np
 import yaml
@@ -47,7 +47,7 @@ NOT_ANSWERS = ("greet", "goodbye", "thank", "affirm", "deny", "start_checkin", "
                "ask_privacy", "skip_question", "go_back", "pause", "bot_challenge", "out_of_scope",
                "delete_data", "show_summary", "share_checkin", "keep_private")
 # Regularisation strengths (scikit-learn's C), chosen by cross-validation on the training side.
-C = {"band": 0.7, "level": 1.0, "relevance": 4.0, "crisis": 4.0}
+C = {"band": 0.7, "level": 1.0, "relevance": 4.0, "crisis": 1.0}
 AUTHORED_WEIGHT = 0.5  # our own lines count half as much as real ones
 
 
@@ -154,10 +154,6 @@ class EmbeddingCache:
             return np.zeros((0, LAYERS_DIMENSION), dtype=np.float32)
         return np.stack([self.vectors[self.key(t)] for t in normalised])
 
-    def embed(self, texts: Iterable[str], view: Callable[[str], str] = lambda t: t) -> np.ndarray:
-        """Sentence embeddings (`Encoder.encode`) of `view(normalise(text))` for each text."""
-        return self.layers([view(normalise(t)) for t in texts])[:, -DIMENSION:]
-
     def save(self) -> None:
         if not self.changed:
             return
@@ -183,15 +179,34 @@ class CachedEncoder:
 
 
 def fit_head(examples: list[Example], classes: tuple[str, ...], c: float, cache: EmbeddingCache,
-             view: Callable[[str], str] = lambda t: t, lexicon: bool = False) -> Head:
-    """A head on the embeddings of `examples`; with `lexicon`, an answer head, on what
-    model.answer_features gives (every layer of the embedding and the lexicon's reading)."""
-    if lexicon:
-        normalised = [normalise(e.text) for e in examples]
-        x = answer_features(cache.layers(normalised), normalised)
+             features: str, view: Callable[[str], str] = lambda t: t) -> Head:
+    """A head on `features` of `view(normalise(text))` for each example: "sentence" (the sentence
+    embedding), "layers" (every layer, `Encoder.encode_layers`) or "answer" (every layer and the
+    lexicon's reading, model.answer_features). model.py reads each head the same way."""
+    normalised = [view(normalise(e.text)) for e in examples]
+    layers = cache.layers(normalised)
+    if features == "answer":
+        x = answer_features(layers, normalised)
+    elif features == "layers":
+        x = layers
+    elif features == "sentence":
+        x = layers[:, -DIMENSION:]
     else:
-        x = cache.embed((e.text for e in examples), view)
+        raise ValueError(f"unknown features {features!r}")
     return fit(x, [e.label for e in examples], classes, c=c, sample_weight=np.array([e.weight for e in examples]))
+
+
+def fit_heads(sets: TrainingSets, cache: EmbeddingCache,
+              keep: Callable[[list[Example]], list[Example]] = lambda examples: examples) -> dict[str, Head]:
+    """Every head, on the examples `keep` leaves (cross-validation leaves a fold out). The answer
+    heads read every layer and the lexicon, the crisis head every layer of the text with harmless
+    idioms masked (as model.py reads it), the relevance head the sentence embedding."""
+    return {
+        "band": fit_head(keep(sets.band), BANDS, C["band"], cache, "answer"),
+        "level": fit_head(keep(sets.level), LEVELS, C["level"], cache, "answer"),
+        "relevance": fit_head(keep(sets.relevance), ("answer", "other"), C["relevance"], cache, "sentence"),
+        "crisis": fit_head(keep(sets.crisis), CRISIS_LABELS, C["crisis"], cache, "layers", mask_idioms),
+    }
 
 
 SALIENT_WORDS = 400
@@ -227,12 +242,7 @@ def train(out: Path = DEFAULT_PATH, directory: Path = corpus.CORPUS_DIR) -> Lang
     started = time.perf_counter()
     sets = training_sets(directory)
     cache = EmbeddingCache()
-    heads = {
-        "band": fit_head(sets.band, BANDS, C["band"], cache, lexicon=True),
-        "level": fit_head(sets.level, LEVELS, C["level"], cache, lexicon=True),
-        "relevance": fit_head(sets.relevance, ("answer", "other"), C["relevance"], cache),
-        "crisis": fit_head(sets.crisis, CRISIS_LABELS, C["crisis"], cache, mask_idioms),
-    }
+    heads = fit_heads(sets, cache)
     cache.save()
     info = {
         "data": data_fingerprint(sets.files),

@@ -92,6 +92,17 @@ def test_the_trained_model_loads_and_reads_a_message() -> None:
     assert model.info["examples"]["band"] > 1000
 
 
+def test_a_model_trained_by_older_code_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    trained = load_model()
+    old = tmp_path / "language.npz"
+    heads = dict(trained.heads)
+    crisis = heads["crisis"]
+    heads["crisis"] = Head(crisis.classes, crisis.weights[-DIMENSION:], crisis.bias)  # the sentence embedding only
+    LanguageModel(trained.encoder, heads, trained.info, trained.salience).save(old)
+    with pytest.raises(ValueError, match="crisis head reads 384 numbers.*make train"):
+        load_model(old)
+
+
 class CountingEncoder:
     def __init__(self, real):
         self.real, self.calls = real, []
