@@ -47,7 +47,7 @@ class ActionSafetyCheck(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         dispatcher.utter_message(
-            text=safety_check_question(),
+            text=safety_check_question(settings().locale),
             buttons=[
                 {"title": "Yes", "payload": "/affirm"},
                 {"title": "No, I'm safe", "payload": "/deny"},

@@ -58,14 +58,14 @@ class ReplyReader:
                 regex = re.escape(v.template).replace(re.escape("{words}"), ".+?")
                 self.patterns.append((re.compile(regex), kind, band))
         self.crisis_markers = [line.split(":")[0] for line in crisis_lines("US")]
-        self.question = safety_check_question().splitlines()[-1][:40]
+        self.question = safety_check_question("US").splitlines()[-1][:40]
 
     def read(self, messages: list[dict]) -> tuple[str, Optional[str]]:
         text = " ".join(m.get("text") or "" for m in messages)
+        if self.question in text:  # before the helpline: the gentle question names it too
+            return "safety question", None
         if any(marker in text for marker in self.crisis_markers):
             return "crisis", None
-        if self.question in text:
-            return "safety question", None
         for pattern, kind, band in self.patterns:
             if pattern.search(text):
                 return kind, band

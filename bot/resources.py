@@ -103,9 +103,11 @@ def crisis_message(
     return messages["crisis"].format(resources=resources, oncall=oncall, paused=paused)
 
 
-def safety_check_question() -> str:
-    """The gentle yes/no question asked when words are worrying but unclear."""
-    return load_resources().messages["safety_check"]
+def safety_check_question(locale: str | None) -> str:
+    """The gentle yes/no question asked when words are worrying but unclear. It names the
+    locale's first helpline: someone who is in danger should not have to say "yes" to a bot
+    before they see where to turn."""
+    return load_resources().messages["safety_check"].format(line=crisis_lines(locale)[0])
 
 
 def safe_ack_message() -> str:

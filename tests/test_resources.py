@@ -89,16 +89,24 @@ def test_oncall_number_is_shown_only_when_configured() -> None:
 
 
 def test_messages_never_blame_or_diagnose() -> None:
-    texts = [safety_check_question(), safe_ack_message()]
+    texts = [safe_ack_message()]
     texts += [crisis_message(code, "Practice", "555 0100") for code in load_resources().locales]
+    texts += [safety_check_question(code) for code in load_resources().locales]
     for text in texts:
         assert FORBIDDEN.search(text) is None, text
 
 
 def test_safety_check_asks_directly_and_gently() -> None:
-    question = safety_check_question()
+    question = safety_check_question("US")
     assert question.rstrip().endswith("?")
     assert "hurting yourself" in question and "ending your life" in question
+
+
+def test_safety_check_names_the_locales_helpline_before_any_answer() -> None:
+    assert "988" in safety_check_question("US")
+    assert "116 123" in safety_check_question("en-GB") and "988" not in safety_check_question("UK")
+    assert "findahelpline.com" in safety_check_question("FR")  # a locale not listed: the fallback
+    assert "{" not in safety_check_question("US")
     assert "safe" in safe_ack_message()
 
 

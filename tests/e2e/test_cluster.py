@@ -158,7 +158,7 @@ def test_check_ins_survive_a_replica_killed_mid_run(cluster: Cluster):
 
     in_crisis = new_client()[0]
     reply = post({"sender": in_crisis, "message": "i want to end my life tonight", "message_id": "crisis-1"})
-    assert reply[0] == 200 and "988" in json.dumps(reply[1])
+    assert reply[0] == 200 and "988" in json.dumps(reply[1]) and "ending your life?" not in json.dumps(reply[1])
 
     checkins = export(cluster.store_env())
     assert check_store(records, checkins, info["id_secret"]) == []

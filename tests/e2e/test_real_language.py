@@ -22,12 +22,12 @@ def test_a_button_payload_followed_by_crisis_words_gets_resources(rasa_server: R
     sender = f"client-{uuid.uuid4()}"
     rasa_server.send(sender, "check in")
     reply = said(rasa_server.send(sender, '/answer{"level":"5"} I want to kill myself'))
-    assert "988" in reply and "Completely" not in reply
+    assert "988" in reply and "ending your life?" not in reply and "Completely" not in reply
 
 
 def test_a_slash_does_not_hide_crisis_words(rasa_server: RasaServer):
     reply = said(rasa_server.send(f"client-{uuid.uuid4()}", "/i want to kill myself"))
-    assert "988" in reply
+    assert "988" in reply and "ending your life?" not in reply  # resources at once, not the question
 
 
 def test_the_rope_is_ready_mid_checkin_gets_resources_and_yes_lets_start_resumes(rasa_server: RasaServer, e2e_env):
@@ -35,7 +35,7 @@ def test_the_rope_is_ready_mid_checkin_gets_resources_and_yes_lets_start_resumes
     rasa_server.send(sender, "check in")
     rasa_server.send(sender, "mostly")  # team: 4
     reply = rasa_server.send(sender, "the rope is ready")
-    assert "988" in said(reply) and "catch" not in said(reply)
+    assert "988" in said(reply) and "ending your life?" not in said(reply) and "catch" not in said(reply)
 
     back = rasa_server.send(sender, "yes, let's start")
     assert "left off" in said(back) and last_buttons(back) == LEVEL_TITLES
@@ -51,7 +51,7 @@ def test_im_safe_lets_carry_on_after_the_safety_question_resumes_without_skippin
     rasa_server.send(sender, "check in")
     rasa_server.send(sender, "mostly")
     asked = rasa_server.send(sender, "I just want to disappear")
-    assert "hurting yourself" in said(asked)
+    assert "hurting yourself" in said(asked) and "988" in said(asked)  # the helpline before any answer
     back = rasa_server.send(sender, "I'm safe, let's carry on")
     assert "988" not in said(back) and last_buttons(back) == LEVEL_TITLES
     rasa_server.send(sender, "completely")

@@ -141,7 +141,7 @@ def test_crisis_mid_checkin_gets_resources_and_pauses(rasa_server: RasaServer, e
     rasa_server.send(sender, "check in")
     rasa_server.send(sender, "mostly")
     reply = " ".join(texts(rasa_server.send(sender, "honestly I just want to kill myself")))
-    assert "988" in reply
+    assert "988" in reply and "ending your life?" not in reply  # resources at once, not the question
     [practice_view] = checkins_of(e2e_env, before)
     assert [e["kind"] for e in practice_view["events"]] == ["crisis"]  # private, yet the practice sees it
     [checkin] = own_checkins(e2e_env, rasa_server.conversation(sender))
