@@ -26,4 +26,6 @@ if [[ "${1:-}" == "--unit" ]]; then
 fi
 # Debian chromium for the browser tests (installs once; they skip, saying why, if it cannot).
 scripts/install_browser.sh >/dev/null 2>&1 || echo "note: chromium could not be installed; browser tests will skip" >&2
+# Debian's nginx for the tests of the rendered nginx config and the flood limits (the same).
+scripts/install_nginx.sh >/dev/null 2>&1 || echo "note: nginx could not be installed; its tests will skip" >&2
 exec .venv/bin/python -m pytest -q -p no:cacheprovider tests "$@"

@@ -30,7 +30,7 @@ def test_the_review_page_needs_both_its_servers_and_its_listen_address(tmp_path)
         render(site(tmp_path, review_servers=["127.0.0.1:5080"]))
 
 
-@pytest.mark.skipif(NGINX is None, reason="nginx is not installed (scripts/serve_cluster.sh installs Debian's)")
+@pytest.mark.skipif(NGINX is None, reason="nginx is not installed (scripts/install_nginx.sh installs Debian's; make test runs it)")
 @pytest.mark.parametrize("review", [False, True])
 def test_nginx_accepts_the_rendered_config(tmp_path, review):
     args = ["--out", str(tmp_path), "--listen", "127.0.0.1:18088", "--rasa", "127.0.0.1:5101",
