@@ -37,12 +37,12 @@ logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PATH = ROOT / "models" / "language.npz"
 HEADS = ("crisis", "band", "level", "relevance")
-# How many numbers each head reads (train.fit_heads): every layer (and, for the answer heads, the
-# lexicon's six), or the sentence embedding alone.
+# What each head reads (`analyse` reads them so, train.fit_heads trains them so): "layers", every
+# layer of the embedding (Encoder.encode_layers); "answer", those and the lexicon's reading
+# (answer_features); "sentence", the sentence embedding alone. And how many numbers that is.
+READS = {"crisis": "layers", "band": "answer", "level": "answer", "relevance": "sentence"}
 LEXICON_FEATURES = 6  # lexicon_features: no level, or 1-5
-FEATURES = {"crisis": LAYERS_DIMENSION, "band": LAYERS_DIMENSION + LEXICON_FEATURES,
-            "level": LAYERS_DIMENSION + LEXICON_FEATURES,
-            "relevance": DIMENSION}
+SIZES = {"layers": LAYERS_DIMENSION, "answer": LAYERS_DIMENSION + LEXICON_FEATURES, "sentence": DIMENSION}
 MAX_SENTENCES = 3  # sentences embedded one by one for the crisis head (the most salient ones)
 LONG_CHARS = 2000  # a longer message is read through one excerpt, so reading it stays bounded:
 EXCERPT_CHARS = 200  # the sentence the rules flagged, or the most salient one (about 45 word pieces)
@@ -189,9 +189,9 @@ def load_model(path: Optional[Path] = None) -> LanguageModel:
         arrays = {k: data[k] for k in data.files}
     heads = {name: Head.from_arrays(arrays, name) for name in HEADS}
     for name, head in heads.items():
-        if head.weights.shape[0] != FEATURES[name]:
+        if head.weights.shape[0] != SIZES[READS[name]]:
             raise ValueError(f"{path}: the {name} head reads {head.weights.shape[0]} numbers where this code gives "
-                             f"{FEATURES[name]}: it was trained by older code; run `make train`")
+                             f"{SIZES[READS[name]]}: it was trained by older code; run `make train`")
     info = json.loads(str(arrays["info"]))
     salience = dict(zip((str(w) for w in arrays["salience.words"]), (float(x) for x in arrays["salience.weights"])))
     model = LanguageModel(encoder(), heads, info, salience)

@@ -30,7 +30,7 @@ import yaml
 from bot.language import corpus
 from bot.language.encoder import DIMENSION, LAYERS_DIMENSION
 from bot.language.heads import Head, fit
-from bot.language.model import DEFAULT_PATH, ROOT, LanguageModel, answer_features, data_fingerprint
+from bot.language.model import DEFAULT_PATH, READS, ROOT, LanguageModel, answer_features, data_fingerprint
 from bot.language.normalize import normalise
 from bot.language.rules import mask_idioms
 
@@ -180,9 +180,7 @@ class CachedEncoder:
 
 def fit_head(examples: list[Example], classes: tuple[str, ...], c: float, cache: EmbeddingCache,
              features: str, view: Callable[[str], str] = lambda t: t) -> Head:
-    """A head on `features` of `view(normalise(text))` for each example: "sentence" (the sentence
-    embedding), "layers" (every layer, `Encoder.encode_layers`) or "answer" (every layer and the
-    lexicon's reading, model.answer_features). model.py reads each head the same way."""
+    """A head on `features` (one of model.SIZES) of `view(normalise(text))` for each example."""
     normalised = [view(normalise(e.text)) for e in examples]
     layers = cache.layers(normalised)
     if features == "answer":
@@ -198,14 +196,14 @@ def fit_head(examples: list[Example], classes: tuple[str, ...], c: float, cache:
 
 def fit_heads(sets: TrainingSets, cache: EmbeddingCache,
               keep: Callable[[list[Example]], list[Example]] = lambda examples: examples) -> dict[str, Head]:
-    """Every head, on the examples `keep` leaves (cross-validation leaves a fold out). The answer
-    heads read every layer and the lexicon, the crisis head every layer of the text with harmless
-    idioms masked (as model.py reads it), the relevance head the sentence embedding."""
+    """Every head, on the examples `keep` leaves (cross-validation leaves a fold out), each on what
+    model.READS says it reads; the crisis head on the text with harmless idioms masked, as
+    model.py reads it."""
     return {
-        "band": fit_head(keep(sets.band), BANDS, C["band"], cache, "answer"),
-        "level": fit_head(keep(sets.level), LEVELS, C["level"], cache, "answer"),
-        "relevance": fit_head(keep(sets.relevance), ("answer", "other"), C["relevance"], cache, "sentence"),
-        "crisis": fit_head(keep(sets.crisis), CRISIS_LABELS, C["crisis"], cache, "layers", mask_idioms),
+        "band": fit_head(keep(sets.band), BANDS, C["band"], cache, READS["band"]),
+        "level": fit_head(keep(sets.level), LEVELS, C["level"], cache, READS["level"]),
+        "relevance": fit_head(keep(sets.relevance), ("answer", "other"), C["relevance"], cache, READS["relevance"]),
+        "crisis": fit_head(keep(sets.crisis), CRISIS_LABELS, C["crisis"], cache, READS["crisis"], mask_idioms),
     }
 
 
